@@ -1,0 +1,46 @@
+# The PRIME book: `make book` builds the HTML book, `make test` runs every test.
+# Both create .venv and install everything on first use (and again when pyproject.toml changes).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# The CPU build of torch available on the project's machines; an unpinned install pulls a multi-GB
+# CUDA build. Keep the pin in every pip call. Override for a GPU machine: make book TORCH_PIN=torch
+TORCH_PIN ?= torch==2.13.0
+STAMP  := $(VENV)/.installed
+
+.PHONY: help setup book test lab bench clean distclean
+
+help:
+	@echo "make book   build the book (executes every notebook) -> _build/html/index.html"
+	@echo "make test   run the unit tests and build the book in the tiny profile with -W"
+	@echo "make lab    open JupyterLab on book/"
+	@echo "make bench  print primekit's speed benchmark"
+	@echo "make clean  delete builds and data/cache (data/raw is kept)"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e ".[book,dev]" "$(TORCH_PIN)"
+	@touch $@
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build --all .
+	@echo "The book is at: $(CURDIR)/_build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab book/
+
+bench: $(STAMP)
+	$(BIN)/python -m primekit bench
+
+clean:
+	rm -rf _build data/cache .jupyter_cache .pytest_cache
+	find . -name __pycache__ -type d -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
