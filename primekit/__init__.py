@@ -1,0 +1,36 @@
+"""primekit: the tested library behind the PRIME book.
+
+PRIME (Wang et al., arXiv 2407.18625; Science Advances 2025) trains spiking neural networks by choosing
+which random memristor weights to keep, stops inference early when the network is confident, and
+computes in memory. This package holds every computation the book shows; the notebooks import it.
+
+Start with :func:`get_profile`, the LIF neurons in :mod:`primekit.neurons` and the model contract in
+:mod:`primekit.timeloop`.
+"""
+
+from .cache import fingerprint_files, load_or_run
+from .config import DataNotFoundError, Profile, get_profile, stable_hash
+from .neurons import (
+    LIF,
+    PRIME_LIF,
+    VAE_LIF,
+    IntegratorState,
+    LIFParameters,
+    LIFState,
+    OutputIntegrator,
+    integrator_step,
+    lif_step,
+)
+from .progress import progress
+from .seeding import derive_seed, make_generator, seed_everything
+from .surrogate import FastSigmoid, Rectangle
+from .timeloop import RunResult, StepModule, run, select_samples, stack_states
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DataNotFoundError", "FastSigmoid", "IntegratorState", "LIF", "LIFParameters", "LIFState",
+    "OutputIntegrator", "PRIME_LIF", "Profile", "Rectangle", "RunResult", "StepModule", "VAE_LIF",
+    "derive_seed", "fingerprint_files", "get_profile", "integrator_step", "lif_step", "load_or_run",
+    "make_generator", "progress", "run", "seed_everything", "select_samples", "stable_hash", "stack_states",
+]
