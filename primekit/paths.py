@@ -12,7 +12,9 @@ working directory, so a notebook in ``book/`` and a test in ``tests/`` see the s
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 DATA_ENV = "PRIMEKIT_DATA"
 
@@ -53,3 +55,22 @@ def cache_dir(*parts: str) -> Path:
 def package_dir() -> Path:
     """The installed primekit package folder (its source files are part of every cache key)."""
     return _PACKAGE_DIR
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> None:
+    """Write a file all at once: ``write(stream)`` fills a temporary file that then replaces ``path``.
+
+    A crash or an exception leaves the old file (or none), never half a file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
