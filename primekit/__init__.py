@@ -4,12 +4,18 @@ PRIME (Wang et al., arXiv 2407.18625; Science Advances 2025) trains spiking neur
 which random memristor weights to keep, stops inference early when the network is confident, and
 computes in memory. This package holds every computation the book shows; the notebooks import it.
 
-Start with :func:`get_profile`, the LIF neurons in :mod:`primekit.neurons` and the model contract in
-:mod:`primekit.timeloop`.
+Start with :func:`get_profile`, the LIF neurons in :mod:`primekit.neurons`, the model contract in
+:mod:`primekit.timeloop`, and the N-MNIST data of a profile: :func:`nmnist_frames` (events in
+:mod:`primekit.events`, the offline emulator in :mod:`primekit.emulator`, binning in :mod:`primekit.frames`).
 """
 
+from . import datasets, emulator, events, frames, mnist, splits
 from .cache import fingerprint_files, load_or_run
 from .config import DataNotFoundError, Profile, get_profile, stable_hash
+from .datasets import nmnist_events, nmnist_frames
+from .emulator import EmulatorConfig
+from .events import EVENT_DTYPE, SENSOR_SIZE, read_nmnist_bin, write_nmnist_bin
+from .frames import FrameSpec, to_frames
 from .neurons import (
     LIF,
     PRIME_LIF,
@@ -29,6 +35,8 @@ from .timeloop import RunResult, StepModule, run, select_samples, stack_states
 __version__ = "0.1.0"
 
 __all__ = [
+    "EVENT_DTYPE", "SENSOR_SIZE", "EmulatorConfig", "FrameSpec", "nmnist_events", "nmnist_frames",
+    "read_nmnist_bin", "to_frames", "write_nmnist_bin",
     "DataNotFoundError", "FastSigmoid", "IntegratorState", "LIF", "LIFParameters", "LIFState",
     "OutputIntegrator", "PRIME_LIF", "Profile", "Rectangle", "RunResult", "StepModule", "VAE_LIF",
     "derive_seed", "fingerprint_files", "get_profile", "integrator_step", "lif_step", "load_or_run",
