@@ -2,6 +2,7 @@
 
 A layer holds a :class:`WeightSource` and calls ``source.read()`` once per timestep:
 
+- :class:`FrozenWeights` - fixed weights given as a tensor (e.g. from a checkpoint);
 - :class:`GaussianWeights` - frozen software random weights, ``scale * N(0, std^2)`` (PRIME's software
   baseline: std 6.352, scale 0.01);
 - :class:`TrainableWeights` - ordinary trainable weights (the weight-tuning baseline);
@@ -43,7 +44,22 @@ class WeightSource(nn.Module):
         return self.read().shape
 
 
-class GaussianWeights(WeightSource):
+class FrozenWeights(WeightSource):
+    """Fixed weights given as a tensor (stored as a buffer: saved with the model, never trained)."""
+
+    def __init__(self, weight: torch.Tensor):
+        super().__init__()
+        self.register_buffer("weight", weight.detach().clone())
+
+    def read(self) -> torch.Tensor:
+        return self.weight
+
+    @property
+    def shape(self) -> torch.Size:
+        return self.weight.shape
+
+
+class GaussianWeights(FrozenWeights):
     """Frozen random weights ``scale * N(0, std^2)`` drawn once from ``seed``.
 
     Args:
@@ -54,18 +70,10 @@ class GaussianWeights(WeightSource):
     """
 
     def __init__(self, shape, std: float = 6.352, scale: float = 0.01, seed: int = 0):
-        super().__init__()
         if not std > 0 or not scale > 0:
             raise ValueError(f"std={std!r} and scale={scale!r} must be > 0")
+        super().__init__(scale * std * torch.randn(tuple(shape), generator=make_generator(seed)))
         self.std, self.scale, self.seed = std, scale, seed
-        self.register_buffer("weight", scale * std * torch.randn(tuple(shape), generator=make_generator(seed)))
-
-    def read(self) -> torch.Tensor:
-        return self.weight
-
-    @property
-    def shape(self) -> torch.Size:
-        return self.weight.shape
 
     def extra_repr(self) -> str:
         return f"shape={tuple(self.weight.shape)}, std={self.std}, scale={self.scale}, seed={self.seed}"
