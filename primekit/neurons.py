@@ -117,7 +117,7 @@ def leaky_relu(v: torch.Tensor, slope: float | None) -> torch.Tensor:
     """``v`` where ``v >= 0``, ``slope * v`` elsewhere; the identity when ``slope`` is None."""
     if slope is None:
         return v
-    return torch.where(v >= 0, v, slope * v)
+    return torch.nn.functional.leaky_relu(v, slope)  # one kernel; equal to where(v >= 0, v, slope * v)
 
 
 def lif_step(
@@ -135,10 +135,38 @@ def lif_step(
         raise ValueError(
             f"current has shape {tuple(current.shape)} but the state has {tuple(state.v.shape)}"
         )
-    v = params.retention * state.v * (1.0 - state.s) + current
-    v = leaky_relu(v, params.leaky_relu_slope)
-    s = params.surrogate(v - params.threshold)
+    v, s = _LIFStep.apply(current, state.v, state.s, params)
     return s, LIFState(v, s)
+
+
+class _LIFStep(torch.autograd.Function):
+    """The LIF update as one autograd node (fewer saved tensors and kernels than op by op).
+
+    Forward: ``u = r v_prev (1 - s_prev) + I``, ``v = LReLU(u)``, ``s = H(v - th)``. Backward, with
+    ``g = dL/dv + dL/ds * surrogate'(v - th)`` and ``g_u = g * LReLU'(u)``: ``dL/dI = g_u``,
+    ``dL/dv_prev = g_u r (1 - s_prev)``, ``dL/ds_prev = -g_u r v_prev`` (the reset is not detached).
+    """
+
+    @staticmethod
+    def forward(ctx, current, v_prev, s_prev, params: LIFParameters):
+        r = params.retention
+        u = torch.addcmul(current, v_prev, 1.0 - s_prev, value=r)
+        v = leaky_relu(u, params.leaky_relu_slope)
+        s = (v > params.threshold).to(v.dtype)
+        ctx.params = params
+        ctx.save_for_backward(v_prev, s_prev, u)
+        return v, s
+
+    @staticmethod
+    def backward(ctx, grad_v, grad_s):
+        v_prev, s_prev, u = ctx.saved_tensors
+        params = ctx.params
+        v = leaky_relu(u, params.leaky_relu_slope)
+        grad = grad_v + grad_s * params.surrogate.grad(v - params.threshold)
+        if params.leaky_relu_slope is not None:
+            grad = torch.where(u >= 0, grad, params.leaky_relu_slope * grad)
+        scaled = params.retention * grad
+        return grad, scaled * (1.0 - s_prev), -scaled * v_prev, None
 
 
 def integrator_step(

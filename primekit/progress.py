@@ -22,9 +22,14 @@ def progress_enabled() -> bool:
     return os.environ.get(PROGRESS_ENV, "1").strip().lower() not in ("0", "false", "no")
 
 
-def progress(iterable: Iterable[T], desc: str = "", total: int | None = None, **kwargs) -> Iterable[T]:
-    """Wrap ``iterable`` in a text progress bar on stderr (updated at most every 2 s)."""
+def progress(iterable: Iterable[T], desc: str = "", total: int | None = None, *, disable: bool = False,
+             **kwargs) -> Iterable[T]:
+    """Wrap ``iterable`` in a text progress bar on stderr (updated at most every 2 s).
+
+    The bar is off when ``disable`` is True or ``$PRIMEKIT_PROGRESS`` is ``0``; other keyword
+    arguments go to tqdm.
+    """
     options = dict(desc=desc, total=total, file=sys.stderr, mininterval=2.0, ascii=True,
-                   dynamic_ncols=False, ncols=88, disable=not progress_enabled())
+                   dynamic_ncols=False, ncols=88, disable=disable or not progress_enabled())
     options.update(kwargs)
     return tqdm(iterable, **options)

@@ -86,6 +86,7 @@ class SubnetLayer(nn.Module):
         self.weight_source = weight_source
         self.keep_ratio = _check_keep_ratio(keep_ratio)
         self.scores = None if self.keep_ratio == 1.0 else nn.Parameter(init_scores(weight_source.shape, score_seed))
+        self._mask_cache: tuple[int, torch.Tensor] | None = None
 
     def keep_mask(self) -> torch.Tensor | None:
         """The current 0/1 keep decisions as a bool tensor (None when nothing is pruned)."""
@@ -94,12 +95,25 @@ class SubnetLayer(nn.Module):
         with torch.no_grad():
             return topk_mask(self.scores, self.keep_ratio).bool()
 
+    def mask(self) -> torch.Tensor:
+        """The 0/1 mask with a straight-through gradient to ``|scores|``.
+
+        The sort runs once per change of the scores (cached by their version), not at every timestep:
+        the value is the cached mask, and ``|S| - |S|.detach()`` (exactly zero) carries the gradient.
+        """
+        version = self.scores._version
+        if self._mask_cache is None or self._mask_cache[0] != version:
+            with torch.no_grad():
+                self._mask_cache = (version, topk_mask(self.scores, self.keep_ratio))
+        magnitude = self.scores.abs()
+        return self._mask_cache[1] + (magnitude - magnitude.detach())
+
     def effective_weight(self) -> torch.Tensor:
         """``W * M`` for this read (a chip that already RESET its pruned pairs is used as read)."""
         weight = self.weight_source.read()
         if self.scores is None or self.weight_source.includes_pruning:
             return weight
-        return weight * topk_mask(self.scores, self.keep_ratio)
+        return weight * self.mask()
 
     def kept_fraction(self) -> float:
         """Fraction of weights actually kept (1.0 without a mask)."""

@@ -354,3 +354,38 @@ def test_bools_are_not_numbers(field):
 def test_time_constant_inverts_from_time_constant(tau):
     assert LIFParameters.from_time_constant(tau).time_constant == pytest.approx(tau, rel=1e-12)
     assert PRIME_LIF.time_constant == pytest.approx(-1.0 / math.log(0.2), rel=1e-12)
+
+
+@pytest.mark.parametrize("params", [
+    PRIME_LIF, VAE_LIF, LIFParameters(leaky_relu_slope=0.0), LIFParameters(surrogate=primekit.FastSigmoid(5.0)),
+    LIFParameters(decay=0.3, threshold=0.05),
+], ids=["prime", "vae", "relu", "fast-sigmoid", "slow"])
+def test_fused_step_gradients_equal_the_op_by_op_update(params):
+    """The fused autograd node gives the same values and gradients as the update written op by op."""
+    generator = primekit.make_generator(0)
+    currents = (0.6 * torch.randn(8, 3, 5, generator=generator)).requires_grad_(True)
+    weights = torch.randn(8, 3, 5, generator=generator)
+
+    def op_by_op(x):
+        v = s = torch.zeros_like(x[0])
+        outs = []
+        for x_t in x:
+            v = params.retention * v * (1.0 - s) + x_t
+            v = torch.where(v >= 0, v, params.leaky_relu_slope * v) if params.leaky_relu_slope is not None else v
+            s = params.surrogate(v - params.threshold)
+            outs.append(s + 0.5 * v)  # both outputs reach the loss
+        return torch.stack(outs)
+
+    def fused(x):
+        state, outs = None, []
+        for x_t in x:
+            s, state = lif_step(x_t, state, params)
+            outs.append(s + 0.5 * state.v)
+        return torch.stack(outs)
+
+    expected = op_by_op(currents)
+    (grad_expected,) = torch.autograd.grad((expected * weights).sum(), currents)
+    got = fused(currents)
+    (grad_got,) = torch.autograd.grad((got * weights).sum(), currents)
+    assert torch.equal(got, expected)
+    assert torch.allclose(grad_got, grad_expected, atol=1e-6)
