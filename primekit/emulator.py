@@ -27,7 +27,7 @@ Emulated data is labelled as emulated wherever the book uses it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -87,6 +87,11 @@ class EmulatorConfig:
             )
         if any(not d > 0 for d in self.saccade_ms):
             raise ValueError(f"saccade_ms={self.saccade_ms!r} must all be > 0")
+        if self.refractory_ms < self.dt_ms:
+            raise ValueError(
+                f"refractory_ms={self.refractory_ms!r} must be >= dt_ms={self.dt_ms!r}: the emulator emits at "
+                f"most one event per pixel and step, so a shorter refractory period would lose events"
+            )
         if not self.timing_jitter < 0.5:
             raise ValueError(f"timing_jitter={self.timing_jitter!r} must be < 0.5 (relative spread)")
 
@@ -167,6 +172,57 @@ def _log_intensity(canvas: torch.Tensor, shift_px: torch.Tensor, config: Emulato
     images = canvas.expand(steps, batch, 1, size, size).reshape(steps * batch, 1, size, size)
     ink = F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
     return torch.log1p(-config.contrast * ink).reshape(steps, batch, height * width).numpy()
+
+
+# ---------------------------------------------------------------------------------------------------
+# For teaching: the emulator's intermediate quantities, computed exactly as emulate() computes them
+# ---------------------------------------------------------------------------------------------------
+
+
+def recording_schedule(index: int, config: EmulatorConfig = EmulatorConfig()) -> np.ndarray:
+    """The saccade schedule ``[n_saccades, 2]`` (start, end in ms) that :func:`emulate` uses for the digit
+    whose identity (``indices`` entry) is ``index``: each recording draws its own timing jitter."""
+    rng = np.random.default_rng(derive_seed(config.seed, "recording", int(index)))
+    return saccade_schedule(config, rng)
+
+
+def nominal_schedule(config: EmulatorConfig = EmulatorConfig()) -> np.ndarray:
+    """The saccade schedule ``[n_saccades, 2]`` (ms) without timing jitter: ``config.saccade_ms`` as given."""
+    exact = replace(config, timing_jitter=0.0)
+    return saccade_schedule(exact, np.random.default_rng(0))
+
+
+def scene_log_intensity(
+    digit: np.ndarray,
+    times_ms: np.ndarray,
+    config: EmulatorConfig = EmulatorConfig(),
+    schedule: np.ndarray | None = None,
+) -> np.ndarray:
+    """Log intensity that every sensor pixel sees at ``times_ms``: float64 ``[len(times_ms), 34, 34]`` = ``[t, y, x]``.
+
+    The scene of :func:`emulate` (the digit dark on a bright background, blurred, shifted along the
+    saccade path and sampled bilinearly by the 34 x 34 pixels), for one digit. Values are
+    ``log(1 - contrast * ink)``: 0 on the background, down to ``log(1 - contrast)`` on a full stroke.
+
+    Args:
+        digit: one MNIST image, ``[28, 28]`` or ``[784]``, 0-255.
+        times_ms: times in ms (1-D).
+        config: the emulated protocol.
+        schedule: saccade start and end times ``[n_saccades, 2]`` (ms); None for
+            :func:`nominal_schedule`. Pass ``recording_schedule(index, config)`` and the times
+            ``k * config.dt_ms`` to get exactly the values :func:`emulate` thresholds for that digit.
+    """
+    digit = np.asarray(digit)
+    if digit.shape not in ((_DIGIT_PX, _DIGIT_PX), (_DIGIT_PX * _DIGIT_PX,)):
+        raise ValueError(f"digit must be [28, 28] or [784], got shape {digit.shape}")
+    times_ms = np.asarray(times_ms, dtype=np.float64)
+    if times_ms.ndim != 1:
+        raise ValueError(f"times_ms must be 1-D, got shape {times_ms.shape}")
+    schedule = nominal_schedule(config) if schedule is None else np.asarray(schedule, dtype=np.float64)
+    canvas = _blurred_canvas(digit[None], config.blur_px)
+    shifts = torch.tensor(displacement_px(times_ms, schedule, config)[:, None, :], dtype=torch.float32)
+    width, height = SENSOR_SIZE[0], SENSOR_SIZE[1]
+    return _log_intensity(canvas, shifts, config)[:, 0].reshape(len(times_ms), height, width).astype(np.float64)
 
 
 def emulate(

