@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .seeding import make_generator
+from .seeding import derive_seed, make_generator
 
 
 @dataclass(frozen=True)
@@ -236,7 +236,10 @@ def program(pairs: Pairs, config: DeviceConfig = DeviceConfig(), seed: int = 0) 
 
 
 def read(pairs: Pairs, config: DeviceConfig, generator: torch.Generator) -> Pairs:
-    """One read of the array: each cell seen as ``G (1 + read_noise * eps)``, eps redrawn at every call."""
+    """One read of the array: each cell seen as ``G (1 + read_noise * eps)``, eps redrawn at every call.
+
+    Like programmed values, read values are clipped to the device range (a conductance cannot be negative).
+    """
     level = _check_level("read_noise", config.read_noise)
     return _relative_noise(pairs, level, generator, config)
 
@@ -268,3 +271,73 @@ def equivalent_weight_noise(pairs: Pairs, level: float, config: DeviceConfig = D
     weights = pairs.weights(config)
     noise_var = (config.weight_scale * level) ** 2 * (pairs.g_plus**2 + pairs.g_minus**2)
     return float(noise_var.mean().sqrt() / weights.std())
+
+
+@dataclass(frozen=True)
+class ReadNoiseSweep:
+    """Relative crossbar output errors at several read-noise levels (see :func:`crossbar_error_vs_read_noise`).
+
+    Attributes:
+        levels: the relative read-noise levels, shape ``[L]`` (0.05 = 5 %).
+        errors: relative output error of every repeat, shape ``[L, R]`` (0.1 = 10 %).
+    """
+
+    levels: torch.Tensor
+    errors: torch.Tensor
+
+    @property
+    def mean(self) -> torch.Tensor:
+        """Mean relative error over repeats, ``[L]``."""
+        return self.errors.mean(dim=1)
+
+    @property
+    def spread(self) -> torch.Tensor:
+        """Standard deviation of the relative error over repeats, ``[L]`` (zeros for a single repeat)."""
+        if self.errors.shape[1] < 2:
+            return torch.zeros_like(self.levels)
+        return self.errors.std(dim=1)
+
+
+def relative_output_error(ideal: torch.Tensor, noisy: torch.Tensor) -> float:
+    """``RMS(noisy - ideal) / RMS(ideal)`` over all entries (e.g. every column of every input vector)."""
+    if ideal.shape != noisy.shape:
+        raise ValueError(f"ideal has shape {tuple(ideal.shape)} but noisy has {tuple(noisy.shape)}")
+    scale = ideal.double().pow(2).mean().sqrt()
+    if scale == 0:
+        raise ValueError("the ideal output is zero everywhere: a relative error is undefined")
+    return float((noisy.double() - ideal.double()).pow(2).mean().sqrt() / scale)
+
+
+def crossbar_error_vs_read_noise(pairs: Pairs, voltages: torch.Tensor, levels, repeats: int = 10,
+                                 config: DeviceConfig = DeviceConfig(), seed: int = 0) -> ReadNoiseSweep:
+    """How much read noise perturbs a crossbar's output currents, for each level in ``levels``.
+
+    For every level and repeat the array is read once (:func:`read` with ``read_noise = level``) and
+    all input vectors ``voltages`` (``[B, rows]`` in V) are applied to that read; the error is
+    :func:`relative_output_error` of the noisy currents against the noise-free ones
+    (:func:`crossbar_currents`, computed in float64). Repeat ``r`` uses the same random draws at every
+    level (common random numbers, seed derived from ``seed`` and ``r``), so the curves differ only by
+    the level: without clipping the error is exactly proportional to it.
+
+    For one-hot inputs the expected squared error is the squared :func:`equivalent_weight_noise`; for
+    other inputs with zero-mean random weights it is close to it.
+    """
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats={repeats!r} must be a positive integer")
+    levels = [_check_level("level", float(level) if isinstance(level, torch.Tensor) else level)
+              for level in levels]
+    if not levels:
+        raise ValueError("levels is empty: give at least one read-noise level")
+    exact = Pairs(pairs.g_plus.double(), pairs.g_minus.double(), pairs.reset)
+    voltages = voltages.double()
+    ideal = crossbar_currents(voltages, exact)
+    if ideal.pow(2).sum() == 0:
+        raise ValueError("the noise-free output is zero everywhere (all voltages zero?): "
+                         "a relative error is undefined")
+    errors = torch.zeros(len(levels), repeats, dtype=torch.float64)
+    for r in range(repeats):
+        read_seed = derive_seed(seed, "crossbar-read", r)
+        for i, level in enumerate(levels):
+            noisy = read(exact, config.with_noise(read=level), make_generator(read_seed))
+            errors[i, r] = relative_output_error(ideal, crossbar_currents(voltages, noisy))
+    return ReadNoiseSweep(torch.tensor(levels, dtype=torch.float64), errors)

@@ -97,6 +97,10 @@ class TrainableWeights(WeightSource):
 class ChipWeights(WeightSource):
     """Weights held by memristor pairs: ``weight_scale * (G+ - G-)``, with fresh read noise per read.
 
+    One read serves a whole batch at one timestep, so the samples of a batch share that step's read
+    noise (a chip processing them one by one would draw independent reads: evaluate with batch size 1
+    when that matters).
+
     Args:
         pairs: the conductances (uS).
         config: the device (its ``read_noise`` and ``weight_scale`` are used here).

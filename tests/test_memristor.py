@@ -175,3 +175,92 @@ def test_bad_shapes_and_levels_raise():
         memristor.equivalent_weight_noise(pairs, -0.2)
     with pytest.raises(ValueError, match=r"g_plus has shape"):
         Pairs(torch.ones(2, 2), torch.ones(3))
+
+
+# --- crossbar output error under read noise -------------------------------------------------------------
+
+def spike_voltages(batch, rows, probability, seed):
+    """Binary input spikes applied as read voltages (V): 0 or read_voltage_v per row."""
+    spikes = torch.rand(batch, rows, generator=make_generator(seed)) < probability
+    return CONFIG.read_voltage_v * spikes.double()
+
+
+def test_relative_output_error_by_hand():
+    ideal = torch.tensor([[3.0, -4.0]])           # RMS = sqrt((9 + 16) / 2)
+    noisy = torch.tensor([[3.0, -4.0]]) + torch.tensor([[0.5, -0.5]])   # error RMS = 0.5
+    assert memristor.relative_output_error(ideal, noisy) == pytest.approx(0.5 / math.sqrt(12.5), rel=1e-12)
+    assert memristor.relative_output_error(ideal, ideal) == 0.0
+
+
+def test_crossbar_error_is_exactly_zero_without_read_noise():
+    pairs = memristor.form((32, 16), CONFIG, seed=12)
+    sweep = memristor.crossbar_error_vs_read_noise(pairs, spike_voltages(8, 32, 0.3, 0), [0.0], repeats=3,
+                                                   config=CONFIG, seed=1)
+    assert torch.equal(sweep.errors, torch.zeros(1, 3, dtype=torch.float64))
+    assert torch.equal(sweep.spread, torch.zeros(1, dtype=torch.float64))
+
+
+def test_crossbar_error_is_proportional_to_the_read_noise_level():
+    # a device range wide enough that no read is clipped: then G (1 + level eps) makes the error linear
+    wide = DeviceConfig(g_max_us=1000.0)
+    pairs = memristor.form((64, 32), wide, seed=13)
+    levels = [0.01, 0.02, 0.05, 0.1, 0.2]
+    sweep = memristor.crossbar_error_vs_read_noise(pairs, spike_voltages(16, 64, 0.3, 1), levels, repeats=4,
+                                                   config=wide, seed=2)
+    per_unit = sweep.errors / sweep.levels[:, None]          # error per unit of level, every repeat
+    # (to float32 rounding: the noise factor 1 + level * eps is drawn in float32)
+    assert torch.allclose(per_unit, per_unit[0].expand_as(per_unit), rtol=1e-5, atol=0)
+    assert torch.allclose(sweep.spread / sweep.levels, (sweep.spread / sweep.levels)[0].expand(5), rtol=1e-5)
+    # with the default 40 uS ceiling, clipping bends the line by well under 1 %
+    clipped = memristor.crossbar_error_vs_read_noise(pairs, spike_voltages(16, 64, 0.3, 1), [0.02, 0.2],
+                                                     repeats=4, config=CONFIG, seed=2)
+    assert torch.allclose(clipped.mean[1], 10 * clipped.mean[0], rtol=0.01)
+
+
+def test_crossbar_error_for_one_hot_inputs_is_the_equivalent_weight_noise():
+    # one row active per input vector: the outputs are the weights themselves, so the relative output
+    # error is the relative weight error, whose expectation equivalent_weight_noise gives
+    rows, cols, repeats, level = 256, 256, 20, 0.05
+    pairs = memristor.form((rows, cols), CONFIG, seed=14)
+    one_hot = CONFIG.read_voltage_v * torch.eye(rows, dtype=torch.float64)
+    sweep = memristor.crossbar_error_vs_read_noise(pairs, one_hot, [level], repeats=repeats, config=CONFIG, seed=3)
+    predicted = memristor.equivalent_weight_noise(pairs, level, CONFIG)
+    standard_error = sweep.spread[0].item() / math.sqrt(repeats)
+    # 5 standard errors, plus 0.1 % for the difference between the weights' RMS and their std
+    assert abs(sweep.mean[0].item() - predicted) < 5 * standard_error + 1e-3 * predicted
+    assert 0.2 < predicted < 0.25  # 5 % of each ~20 uS cell is ~ 23 % of the 6.4 uS weight spread
+
+
+def test_crossbar_error_for_spike_inputs_is_close_to_the_equivalent_weight_noise():
+    # random binary inputs: the output's power matches the weights' up to the column sums' fluctuation,
+    # about probability * sqrt(2 / columns) = 3 % in power, 1.5 % in RMS; 6 % is four of those
+    pairs = memristor.form((256, 128), CONFIG, seed=15)
+    sweep = memristor.crossbar_error_vs_read_noise(pairs, spike_voltages(64, 256, 0.3, 4), [0.1], repeats=10,
+                                                   config=CONFIG, seed=5)
+    predicted = memristor.equivalent_weight_noise(pairs, 0.1, CONFIG)
+    assert sweep.mean[0].item() == pytest.approx(predicted, rel=0.06)
+
+
+def test_crossbar_sweep_is_reproducible_per_seed():
+    pairs = memristor.form((16, 8), CONFIG, seed=16)
+    v = spike_voltages(4, 16, 0.5, 6)
+    a, b, c = (memristor.crossbar_error_vs_read_noise(pairs, v, [0.05], repeats=2, config=CONFIG, seed=s)
+               for s in (7, 7, 8))
+    assert torch.equal(a.errors, b.errors) and not torch.equal(a.errors, c.errors)
+
+
+def test_crossbar_sweep_rejects_bad_input():
+    pairs = memristor.form((4, 3), CONFIG)
+    v = torch.ones(2, 4)
+    with pytest.raises(ValueError, match=r"level=-0\.1 must be >= 0"):
+        memristor.crossbar_error_vs_read_noise(pairs, v, [0.0, -0.1])
+    with pytest.raises(ValueError, match=r"repeats=0 must be a positive integer"):
+        memristor.crossbar_error_vs_read_noise(pairs, v, [0.1], repeats=0)
+    with pytest.raises(ValueError, match=r"levels is empty"):
+        memristor.crossbar_error_vs_read_noise(pairs, v, [])
+    with pytest.raises(ValueError, match=r"voltages have 5 rows but the crossbar has 4"):
+        memristor.crossbar_error_vs_read_noise(pairs, torch.ones(2, 5), [0.1])
+    with pytest.raises(ValueError, match=r"noise-free output is zero everywhere"):
+        memristor.crossbar_error_vs_read_noise(pairs, torch.zeros(2, 4), [0.1])
+    with pytest.raises(ValueError, match=r"ideal has shape \(2,\) but noisy has \(3,\)"):
+        memristor.relative_output_error(torch.ones(2), torch.ones(3))

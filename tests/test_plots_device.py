@@ -1,0 +1,108 @@
+"""Device figures: they draw the numbers they are given (values, not just "a figure came back")."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from primekit import memristor, plots  # noqa: E402
+from primekit.memristor import DeviceConfig  # noqa: E402
+
+CONFIG = DeviceConfig()
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_histogram_overlays_the_normal_fitted_by_mean_and_std():
+    values = torch.randn(20_000, generator=torch.Generator().manual_seed(0)) * 3.0 + 7.0
+    fig = plots.plot_histogram_with_normal(values, unit="uS")
+    ax = fig.axes[0]
+    x, y = ax.lines[0].get_data()
+    mean, std = values.mean().item(), values.std().item()
+    assert y.max() == pytest.approx(1 / (std * math.sqrt(2 * math.pi)), rel=1e-3)
+    assert x[np.argmax(y)] == pytest.approx(mean, abs=(x[1] - x[0]))
+    assert ax.get_xlabel() == "conductance (uS)" and ax.get_ylabel() == "density (per uS)"
+    with pytest.raises(ValueError, match="at least 2 values"):
+        plots.plot_histogram_with_normal([1.0])
+
+
+def test_conductance_map_shows_the_array_unchanged():
+    g = torch.arange(12.0).reshape(3, 4)
+    fig = plots.plot_conductance_map(g)
+    assert np.array_equal(np.asarray(fig.axes[0].images[0].get_array()), g.numpy())
+    with pytest.raises(ValueError, match="2-D array"):
+        plots.plot_conductance_map(torch.ones(3))
+
+
+def test_crossbar_schematic_writes_the_hand_computed_currents():
+    v = torch.tensor([0.2, 0.0, 0.2])
+    g_plus = torch.tensor([[10.0, 20.0], [30.0, 5.0], [15.0, 40.0]])
+    g_minus = torch.tensor([[20.0, 10.0], [10.0, 5.0], [5.0, 0.0]])
+    fig = plots.plot_crossbar_schematic(v, g_plus, g_minus)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    # pair 1: 0.2 (10 - 20) + 0 + 0.2 (15 - 5) = 0 uA; pair 2: 0.2 (20 - 10) + 0.2 (40 - 0) = 10 uA
+    assert "$I_{1}$ = 0.00 uA" in texts and "$I_{2}$ = 10.00 uA" in texts
+    assert "$I^{+}_{2}$\n12.00" in texts  # 0.2 * 20 + 0.2 * 40
+    with pytest.raises(ValueError, match="need voltages"):
+        plots.plot_crossbar_schematic(torch.ones(2), g_plus, g_minus)
+
+
+def test_pair_histograms_mark_the_reset_pairs():
+    formed = memristor.form((40, 50), CONFIG, seed=0)
+    keep = torch.arange(2000).reshape(40, 50) % 4 != 0  # 500 pairs pruned
+    after = memristor.reset_pruned(formed, keep, CONFIG, seed=1)
+    fig = plots.plot_pair_histograms(formed, after, CONFIG)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert "RESET pairs\n(500)" in texts and "RESET cells\n(1,000)" in texts
+    assert len(fig.axes) == 4 and all(ax.get_yscale() == "log" for ax in fig.axes)
+
+
+def test_mean_vs_spread_plots_each_cells_mean_and_std():
+    cycles = memristor.reprogram_cycles(20, 300, CONFIG, seed=2)
+    fig = plots.plot_mean_vs_spread(cycles)
+    points = fig.axes[0].collections[0].get_offsets()
+    assert np.allclose(points[:, 0], cycles.mean(dim=0).numpy(), atol=1e-5)
+    assert np.allclose(points[:, 1], cycles.std(dim=0).numpy(), atol=1e-5)
+
+
+def test_read_traces_draw_one_line_per_cell_from_read_one():
+    traces = torch.arange(30.0).reshape(10, 3)
+    fig = plots.plot_read_traces(traces)
+    lines = fig.axes[0].lines
+    assert len(lines) == 3
+    x, y = lines[1].get_data()
+    assert np.array_equal(x, np.arange(1, 11)) and np.array_equal(y, traces[:, 1].numpy())
+
+
+def test_noise_sweep_draws_percentages():
+    levels, mean, spread = torch.tensor([0.0, 0.1]), torch.tensor([0.0, 0.45]), torch.tensor([0.0, 0.02])
+    fig = plots.plot_noise_sweep(levels, mean, spread, prediction=[0.0, 0.46])
+    ax = fig.axes[0]
+    assert np.allclose(ax.lines[0].get_ydata(), [0.0, 46.0])  # the prediction line, in %
+    markers = [line for line in ax.lines if line.get_marker() == "o"][0]
+    assert np.allclose(markers.get_xdata(), [0.0, 10.0]) and np.allclose(markers.get_ydata(), [0.0, 45.0])
+    with pytest.raises(ValueError, match="same shape"):
+        plots.plot_noise_sweep([0.1], [0.1, 0.2], [0.0])
+
+
+def test_chip_outputs_draw_each_chip_and_its_mean():
+    fig = plots.plot_chip_outputs({"a": torch.tensor([1.0, 3.0]), "b": torch.tensor([2.0, 2.0])}, ideal=2.5)
+    ys = [tuple(np.asarray(line.get_ydata(), dtype=float)) for line in fig.axes[0].lines]
+    assert (2.5, 2.5) in ys and (1.0, 3.0) in ys and (2.0, 2.0) in ys  # ideal, chip a, chip a's mean = chip b
+
+
+def test_filament_schematic_has_two_panels_without_axes():
+    fig = plots.plot_filament_schematic(seed=3)
+    assert len(fig.axes) == 2 and not any(ax.axison for ax in fig.axes)
