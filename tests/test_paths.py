@@ -88,3 +88,28 @@ def test_tests_never_write_into_the_repository_data_folder(data_root):
     # The autouse fixture points every test elsewhere.
     assert paths.data_root() == data_root.resolve()
     assert REPO / "data" not in paths.cache_dir("x").parents
+
+
+def test_atomic_write_replaces_whole_files_with_normal_permissions(tmp_path):
+    import os
+
+    from primekit.paths import atomic_write
+
+    target = tmp_path / "sub" / "file.bin"
+    atomic_write(target, lambda stream: stream.write(b"first"))
+    atomic_write(target, lambda stream: stream.write(b"second"))
+    assert target.read_bytes() == b"second"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+    def fail(stream):
+        stream.write(b"half")
+        raise RuntimeError("disk full")
+
+    try:
+        atomic_write(target, fail)
+    except RuntimeError:
+        pass
+    assert target.read_bytes() == b"second"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["file.bin"]  # no temporary left behind
