@@ -9,10 +9,11 @@ Start with :func:`get_profile`, the LIF neurons in :mod:`primekit.neurons`, the 
 :mod:`primekit.events`, the offline emulator in :mod:`primekit.emulator`, binning in :mod:`primekit.frames`).
 """
 
-from . import datasets, emulator, events, frames, mnist, splits
+from . import datasets, early_stop, emulator, events, frames, memristor, mnist, models, splits, subnet, train, weights
 from .cache import fingerprint_files, load_or_run
 from .config import DataNotFoundError, Profile, get_profile, stable_hash
 from .datasets import nmnist_events, nmnist_frames
+from .early_stop import MarginConfidence, SoftmaxConfidence, run_early_stop
 from .emulator import EmulatorConfig
 from .events import EVENT_DTYPE, SENSOR_SIZE, read_nmnist_bin, write_nmnist_bin
 from .frames import FrameSpec, to_frames
@@ -35,6 +36,7 @@ from .timeloop import RunResult, StepModule, run, select_samples, stack_states
 __version__ = "0.1.0"
 
 __all__ = [
+    "MarginConfidence", "SoftmaxConfidence", "run_early_stop",
     "EVENT_DTYPE", "SENSOR_SIZE", "EmulatorConfig", "FrameSpec", "nmnist_events", "nmnist_frames",
     "read_nmnist_bin", "to_frames", "write_nmnist_bin",
     "DataNotFoundError", "FastSigmoid", "IntegratorState", "LIF", "LIFParameters", "LIFState",
