@@ -25,8 +25,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[book,dev]" "$(TORCH_PIN)"
 	@touch $@
 
+# Rendered pages get one summary line per long loop instead of progress-bar states.
 book: $(STAMP)
-	$(BIN)/jupyter-book build --all .
+	PRIMEKIT_PROGRESS=$${PRIMEKIT_PROGRESS:-summary} $(BIN)/jupyter-book build --all .
 	@echo "The book is at: $(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)

@@ -30,7 +30,7 @@ def toc_pages() -> list[str]:
 
 @pytest.fixture(scope="module")
 def built_book() -> Path:
-    env = dict(_ENV_AT_IMPORT, PRIMEKIT_PROFILE="tiny", PRIMEKIT_PROGRESS="0")
+    env = dict(_ENV_AT_IMPORT, PRIMEKIT_PROFILE="tiny", PRIMEKIT_PROGRESS="summary")  # as `make book`
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     command = [str(jupyter_book), "build", "--all", "-W", "--keep-going", "--path-output", str(OUT), str(ROOT)]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -110,3 +110,9 @@ def test_pages_load_nothing_from_the_network(built_book):
         remote += [f"{sheet.relative_to(built_book)}: @import {u}"
                    for u in re.findall(r"@import\s+['\"]((?:https?:)?//[^'\"]+)", text)]
     assert not remote, "the built book fetches from the network:\n" + "\n".join(sorted(set(remote))[:40])
+
+
+def test_long_loops_report_one_line_each_not_bar_states(built_book):
+    page = (built_book / "book" / "subnet_scoring.html").read_text()
+    assert "epoch 1/" in page  # the training loops did report ...
+    assert "%|" not in page  # ... as summaries: no tqdm bar states in the page

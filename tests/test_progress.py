@@ -1,4 +1,6 @@
-"""Progress bars: text on stderr, silenced by PRIMEKIT_PROGRESS=0 even when a caller asks for one."""
+"""Progress reports: bars, one-line summaries, or nothing, as PRIMEKIT_PROGRESS says."""
+
+import pytest
 
 from primekit.progress import progress
 
@@ -8,6 +10,15 @@ def test_bar_is_text_on_stderr_and_passes_items_through(capsys, monkeypatch):
     assert list(progress(range(3), desc="counting")) == [0, 1, 2]
     err = capsys.readouterr().err
     assert "counting" in err and "3/3" in err
+
+
+def test_summary_is_one_line_when_the_loop_ends(capsys, monkeypatch):
+    monkeypatch.setenv("PRIMEKIT_PROGRESS", "summary")
+    items = progress(range(4), desc="training")
+    assert capsys.readouterr().err == ""  # nothing before the loop runs
+    assert list(items) == [0, 1, 2, 3]
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("training: 4 steps in ")
 
 
 def test_environment_switch_wins_over_the_caller(capsys, monkeypatch):
@@ -20,3 +31,9 @@ def test_caller_can_disable(capsys, monkeypatch):
     monkeypatch.setenv("PRIMEKIT_PROGRESS", "1")
     list(progress(range(3), desc="off", disable=True))
     assert capsys.readouterr().err == ""
+
+
+def test_unknown_mode_is_an_error(monkeypatch):
+    monkeypatch.setenv("PRIMEKIT_PROGRESS", "loud")
+    with pytest.raises(ValueError, match=r"PRIMEKIT_PROGRESS='loud' is not allowed"):
+        progress(range(2))

@@ -1,0 +1,53 @@
+"""Shared pieces of the figure functions: the style, axes handling, array conversion, colours."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+STYLE_PATH = Path(__file__).resolve().parent.parent / "style" / "primekit.mplstyle"
+
+#: Colours of the two polarities, the ends of the diverging map used for signed images (ON red, OFF blue).
+ON_COLOR = "#b2182b"
+OFF_COLOR = "#2166ac"
+SIGNED_CMAP = "RdBu_r"
+
+
+def use_style() -> None:
+    """Apply primekit's matplotlib style (shipped inside the package) to all later figures."""
+    plt.style.use(STYLE_PATH)
+
+
+def _figure_and_axes(ax=None, **subplot_kw):
+    """``(fig, ax)``: the given axes and their figure, or a new figure with one axes."""
+    if ax is None:
+        fig, ax = plt.subplots(**subplot_kw)
+        return fig, ax
+    return ax.figure, ax
+
+
+def _to_numpy(x) -> np.ndarray:
+    """A NumPy array from a tensor (detached, on the CPU), an array or a sequence."""
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _steps(n: int) -> np.ndarray:
+    """Timestep numbers 1..n (steps are counted from 1, as everywhere in primekit)."""
+    return np.arange(1, n + 1)
+
+
+def _grid_axes(rows: int, cols: int, axes, panel_in: float = 1.55):
+    """``(fig, axes[rows, cols])``: the given axes reshaped, or a new figure of square panels."""
+    if axes is None:
+        fig, axes = plt.subplots(rows, cols, figsize=(panel_in * cols + 1.0, panel_in * rows + 0.4),
+                                 squeeze=False, sharex=True, sharey=True)
+    axes = np.asarray(axes, dtype=object).reshape(rows, cols)
+    return axes[0, 0].figure, axes
+
+
+def _normal_pdf(x: np.ndarray, mean: float, std: float) -> np.ndarray:
+    return np.exp(-0.5 * ((x - mean) / std) ** 2) / (std * np.sqrt(2.0 * np.pi))
