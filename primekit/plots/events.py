@@ -4,19 +4,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
-from matplotlib.lines import Line2D
 
-from ._base import (  # noqa: F401 (shared helpers; not every module uses each)
-    OFF_COLOR,
-    ON_COLOR,
-    SIGNED_CMAP,
-    _figure_and_axes,
-    _grid_axes,
-    _normal_pdf,
-    _steps,
-    _to_numpy,
-)
+from ._base import OFF_COLOR, ON_COLOR, SIGNED_CMAP, _figure_and_axes, _grid_axes, _steps, _to_numpy
 
 
 def _event_fields(events):

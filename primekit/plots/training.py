@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from matplotlib.lines import Line2D
 
-from ._base import (  # noqa: F401 (shared helpers; not every module uses each)
-    OFF_COLOR,
-    ON_COLOR,
-    SIGNED_CMAP,
-    _figure_and_axes,
-    _grid_axes,
-    _normal_pdf,
-    _steps,
-    _to_numpy,
-)
+from ._base import _figure_and_axes, _steps, _to_numpy
 
 
 def plot_mask_training(losses, magnitudes, masks, axes=None, *, reference=None,
