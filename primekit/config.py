@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import paths
+from .checks import is_count
 
 PROFILE_ENV = "PRIMEKIT_PROFILE"
 DEFAULT_PROFILE = "book"
@@ -71,13 +72,13 @@ class Profile:
             )
         for field in ("n_train", "n_test"):
             value = getattr(self, field)
-            if value is not None and (not _is_count(value) or value < 1):
+            if value is not None and (not is_count(value) or value < 1):
                 raise ValueError(f"{field}={value!r} must be a positive integer or None (all)")
         for field in ("timesteps", "epochs", "batch_size"):
             value = getattr(self, field)
-            if not _is_count(value) or value < 1:
+            if not is_count(value) or value < 1:
                 raise ValueError(f"{field}={value!r} must be a positive integer")
-        if not _is_count(self.seed) or not 0 <= self.seed < 2**32:
+        if not is_count(self.seed) or not 0 <= self.seed < 2**32:
             raise ValueError(f"seed={self.seed!r} must be an integer in [0, 2**32)")
         if self.device not in ("cpu", "cuda", "auto"):
             raise ValueError(f"device={self.device!r} is not allowed; use 'cpu', 'cuda' or 'auto'")
@@ -93,10 +94,6 @@ class Profile:
         if self.device == "auto":
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
         return torch.device(self.device)
-
-
-def _is_count(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 PROFILES: dict[str, Profile] = {

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .checks import check_non_negative, check_positive
 from .events import EVENT_DTYPE, SENSOR_SIZE
 from .progress import progress
 from .seeding import derive_seed
@@ -67,15 +68,9 @@ class EmulatorConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        positive = ("pause_ms", "contrast", "threshold_on", "threshold_off", "dt_ms")
-        for name in positive:
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name}={getattr(self, name)!r} must be > 0")
-        non_negative = ("start_ms", "timing_jitter", "blur_px", "threshold_mismatch", "refractory_ms",
-                        "noise_rate_hz")
-        for name in non_negative:
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"{name}={getattr(self, name)!r} must be >= 0")
+        check_positive(self, "pause_ms", "contrast", "threshold_on", "threshold_off", "dt_ms")
+        check_non_negative(self, "start_ms", "timing_jitter", "blur_px", "threshold_mismatch", "refractory_ms",
+                           "noise_rate_hz")
         if not self.contrast < 1:
             raise ValueError(f"contrast={self.contrast!r} must be < 1 (the digit cannot be darker than black)")
         if not 0 <= self.noise_on_fraction <= 1:

@@ -352,6 +352,14 @@ class RecordingStats:
         return out
 
 
+def _extreme_bin(centres: np.ndarray, rate: np.ndarray, where: np.ndarray, pick) -> tuple[float, float]:
+    """(time in ms, rate) of the bin ``pick`` (np.argmax or np.argmin) chooses among ``where``; (nan, 0) if none."""
+    if not where.any():
+        return math.nan, 0.0
+    j = np.flatnonzero(where)[pick(rate[where])]
+    return float(centres[j]), float(rate[j])
+
+
 def recording_stats(events: np.ndarray, saccade_edges_ms: Sequence[float] = SACCADE_EDGES_MS, *,
                     bin_ms: float = 5.0, gap_search_ms: float = 10.0) -> RecordingStats:
     """All statistics of one recording.
@@ -388,26 +396,11 @@ def recording_stats(events: np.ndarray, saccade_edges_ms: Sequence[float] = SACC
         centres = (bins[:-1] + bins[1:]) / 2
     else:
         centres, rate = np.zeros(0), np.zeros(0)
-    peak_ms, peak_rate = [], []
-    for start_us, end_us in windows:
-        mine = (centres >= start_us / 1000.0) & (centres < end_us / 1000.0)
-        if mine.any():
-            j = np.flatnonzero(mine)[np.argmax(rate[mine])]
-            peak_ms.append(float(centres[j]))
-            peak_rate.append(float(rate[j]))
-        else:
-            peak_ms.append(math.nan)
-            peak_rate.append(0.0)
-    gap_ms, gap_rate = [], []
-    for edge in edges_ms:
-        near = np.abs(centres - edge) <= gap_search_ms
-        if near.any():
-            j = np.flatnonzero(near)[np.argmin(rate[near])]
-            gap_ms.append(float(centres[j]))
-            gap_rate.append(float(rate[j]))
-        else:
-            gap_ms.append(math.nan)
-            gap_rate.append(0.0)
+    peaks = [_extreme_bin(centres, rate, (centres >= a / 1000.0) & (centres < b / 1000.0), np.argmax)
+             for a, b in windows]
+    gaps = [_extreme_bin(centres, rate, np.abs(centres - edge) <= gap_search_ms, np.argmin) for edge in edges_ms]
+    peak_ms, peak_rate = [p[0] for p in peaks], [p[1] for p in peaks]
+    gap_ms, gap_rate = [g[0] for g in gaps], [g[1] for g in gaps]
     offsets = _on_off_offsets(events, saccade, len(windows))
 
     return RecordingStats(

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .checks import check_non_negative, check_positive, is_number
 from .seeding import derive_seed, make_generator
 
 
@@ -64,20 +65,14 @@ class DeviceConfig:
     read_noise: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("g_device_spread_us", "g_cycle_spread_us", "g_reset_spread_us", "programming_noise",
-                     "read_noise", "g_min_us"):
-            value = getattr(self, name)
-            if not (_is_number(value) and value >= 0):
-                raise ValueError(f"{name}={value!r} must be >= 0")
-        for name in ("read_voltage_v", "weight_scale"):
-            value = getattr(self, name)
-            if not (_is_number(value) and value > 0):
-                raise ValueError(f"{name}={value!r} must be > 0")
-        if not (_is_number(self.g_max_us) and self.g_max_us > self.g_min_us):
+        check_non_negative(self, "g_device_spread_us", "g_cycle_spread_us", "g_reset_spread_us",
+                           "programming_noise", "read_noise", "g_min_us")
+        check_positive(self, "read_voltage_v", "weight_scale")
+        if not (is_number(self.g_max_us) and self.g_max_us > self.g_min_us):
             raise ValueError(f"g_max_us={self.g_max_us!r} must be > g_min_us={self.g_min_us!r}")
         for name in ("g_mean_us", "g_reset_us"):
             value = getattr(self, name)
-            if not (_is_number(value) and self.g_min_us <= value <= self.g_max_us):
+            if not (is_number(value) and self.g_min_us <= value <= self.g_max_us):
                 raise ValueError(
                     f"{name}={value!r} must lie in the device range [{self.g_min_us}, {self.g_max_us}] uS"
                 )
@@ -102,10 +97,6 @@ class DeviceConfig:
         if read is not None:
             changes["read_noise"] = read
         return replace(self, **changes)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -221,7 +212,7 @@ def _relative_noise(pairs: Pairs, level: float, generator: torch.Generator, conf
 
 
 def _check_level(name: str, level) -> float:
-    if not (_is_number(level) and level >= 0):
+    if not (is_number(level) and level >= 0):
         raise ValueError(f"{name}={level!r} must be >= 0 (relative std, e.g. 0.05 for 5 %)")
     return float(level)
 

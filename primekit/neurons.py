@@ -23,12 +23,9 @@ from typing import NamedTuple
 
 import torch
 
+from .checks import is_number
 from .surrogate import Rectangle, Surrogate
 from .timeloop import StepModule
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -49,12 +46,12 @@ class LIFParameters:
     surrogate: Surrogate = field(default_factory=Rectangle)
 
     def __post_init__(self) -> None:
-        if not (_is_number(self.decay) and 0.0 <= self.decay <= 1.0):
+        if not (is_number(self.decay) and 0.0 <= self.decay <= 1.0):
             raise ValueError(f"decay={self.decay!r} must be in [0, 1] (fraction lost per step)")
-        if not (_is_number(self.threshold) and self.threshold >= 0.0):
+        if not (is_number(self.threshold) and self.threshold >= 0.0):
             raise ValueError(f"threshold={self.threshold!r} must be >= 0")
         if self.leaky_relu_slope is not None and not (
-            _is_number(self.leaky_relu_slope) and self.leaky_relu_slope >= 0.0
+            is_number(self.leaky_relu_slope) and self.leaky_relu_slope >= 0.0
         ):
             raise ValueError(f"leaky_relu_slope={self.leaky_relu_slope!r} must be >= 0 or None")
         if not isinstance(self.surrogate, Surrogate):
@@ -72,9 +69,9 @@ class LIFParameters:
         ``tau`` (membrane time constant) and ``dt`` (step length) in the same unit, e.g. both in ms, or
         ``tau`` in steps with the default ``dt = 1``.
         """
-        if not (_is_number(tau) and tau > 0):
+        if not (is_number(tau) and tau > 0):
             raise ValueError(f"tau={tau!r} must be > 0")
-        if not (_is_number(dt) and dt > 0):
+        if not (is_number(dt) and dt > 0):
             raise ValueError(f"dt={dt!r} must be > 0")
         return cls(decay=1.0 - math.exp(-dt / tau), **kwargs)
 
