@@ -4,8 +4,12 @@
 and later calls load it, as long as three things are unchanged:
 
 - the config (hashed by :func:`primekit.config.stable_hash`),
-- primekit's own source code (every ``.py`` and ``.mplstyle`` file of the package: a version string
-  would miss an edit), and
+- the primekit source code the computation depends on: the module that defines ``fn`` and every
+  primekit module it imports, directly or not (found by reading their ``import`` statements; a
+  version string would miss an edit). Editing the energy model therefore keeps the trained networks,
+  while editing the LIF neuron retrains them. A ``fn`` defined outside primekit (a notebook, a test)
+  depends on the whole package, and
+
 - the data fingerprint the caller passes (e.g. :func:`fingerprint_files` of the raw files used).
 
 An entry whose code hash no longer matches, or that cannot be read, is recomputed with a message on
@@ -15,6 +19,7 @@ leaves either the old entry or the new one, never half a file.
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import os
@@ -32,18 +37,76 @@ _NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
 _FORMAT = 1
 
 
-@functools.lru_cache(maxsize=1)
-def source_hash() -> str:
-    """Hash of primekit's source files (names and contents), computed once per process."""
-    digest = hashlib.sha256()
+@functools.lru_cache(maxsize=None)
+def source_hash(module: str | None = None) -> str:
+    """Hash of primekit source files (names and contents), computed once per process.
+
+    Args:
+        module: a primekit module name (``"primekit.train"``): hash that module and the primekit modules
+            it imports, transitively. ``None`` (or a module outside primekit) hashes every ``.py`` and
+            ``.mplstyle`` file of the package.
+    """
     root = paths.package_dir()
-    files = sorted(p for p in root.rglob("*") if p.suffix in (".py", ".mplstyle") and p.is_file())
+    if module is not None and (module == "primekit" or module.startswith("primekit.")):
+        files = sorted(_dependency_files(module, root))
+    else:
+        files = sorted(p for p in root.rglob("*") if p.suffix in (".py", ".mplstyle") and p.is_file())
+    digest = hashlib.sha256()
     for path in files:
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()[:16]
+
+
+def _module_file(name: str, root: Path) -> Path | None:
+    """The source file of primekit module ``name`` (dotted, e.g. ``primekit.plots.device``)."""
+    parts = name.split(".")[1:]
+    base = root.joinpath(*parts) if parts else root
+    for candidate in (base.with_suffix(".py") if parts else None, base / "__init__.py"):
+        if candidate is not None and candidate.is_file():
+            return candidate
+    return None
+
+
+def _imported_modules(path: Path, name: str) -> set[str]:
+    """Names of the primekit modules that the file ``path`` (module ``name``) imports."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against this module's package
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                origin = ".".join(base + ([node.module] if node.module else []))
+            else:
+                origin = node.module or ""
+            found.add(origin)
+            found.update(f"{origin}.{alias.name}" for alias in node.names)  # `from . import cache`
+    return {m for m in found if m == "primekit" or m.startswith("primekit.")}
+
+
+def _dependency_files(module: str, root: Path) -> set[Path]:
+    """Source files of ``module`` and of every primekit module it imports, transitively."""
+    seen: set[str] = set()
+    files: set[Path] = set()
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        path = _module_file(name, root)
+        if path is None:  # `from .x import y` also lists x.y, which is a name, not a module
+            continue
+        if name == "primekit" and name != module:  # `from . import x`: the package __init__ only re-exports
+            continue
+        files.add(path)
+        todo.extend(_imported_modules(path, name))
+    return files
 
 
 def fingerprint_files(files: Iterable[str | os.PathLike]) -> str:
@@ -86,7 +149,7 @@ def load_or_run(
         verbose: print a line on stderr saying whether the result was loaded or computed.
     """
     path = entry_path(name, config, data_fingerprint)
-    meta = {"format": _FORMAT, "name": name, "source_hash": source_hash()}
+    meta = {"format": _FORMAT, "name": name, "source_hash": source_hash(_module_of(fn))}
     if path.exists():
         try:
             stored = torch.load(path, map_location="cpu", weights_only=False)
@@ -105,6 +168,11 @@ def load_or_run(
     if verbose:
         _say(f"[primekit cache] computed {name}, stored in {path}")
     return value
+
+
+def _module_of(fn: Callable) -> str | None:
+    module = getattr(fn, "__module__", None) or type(fn).__module__
+    return module if isinstance(module, str) else None
 
 
 def _say(message: str) -> None:

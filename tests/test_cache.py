@@ -80,7 +80,7 @@ def test_entry_from_other_source_is_recomputed(monkeypatch, capsys):
     fn = Counter()
     load_or_run("exp", Config(), fn)
     capsys.readouterr()
-    monkeypatch.setattr(primekit.cache, "source_hash", lambda: "0123456789abcdef")
+    monkeypatch.setattr(primekit.cache, "source_hash", lambda module=None: "0123456789abcdef")
     assert load_or_run("exp", Config(), fn, verbose=False) == {"run": 2}
     err = capsys.readouterr().err
     assert "recomputing" in err and "other primekit code" in err
@@ -126,7 +126,7 @@ def test_failing_recompute_keeps_the_old_entry(data_root, monkeypatch):
     load_or_run("exp", Config(), Counter())
     path = entry_path("exp", Config())
     before = path.read_bytes()
-    monkeypatch.setattr(primekit.cache, "source_hash", lambda: "0123456789abcdef")
+    monkeypatch.setattr(primekit.cache, "source_hash", lambda module=None: "0123456789abcdef")
 
     def broken():
         raise KeyboardInterrupt  # an interrupted run, not only an exception
@@ -311,3 +311,36 @@ def test_source_edit_invalidates_cache_entries(package_copy, capsys):
     source_hash.cache_clear()
     assert load_or_run("exp", Config(), fn) == {"run": 2}
     assert "recomputing" in capsys.readouterr().err
+
+
+def test_a_module_hash_covers_its_imports_and_nothing_else(package_copy):
+    train, stop = _fresh_hash_of("primekit.train"), _fresh_hash_of("primekit.early_stop")
+    whole = _fresh_hash()
+    early_stop = package_copy / "early_stop.py"
+    early_stop.write_text(early_stop.read_text() + "\n# an edit\n")
+    assert _fresh_hash_of("primekit.train") == train  # training does not import early_stop
+    assert _fresh_hash_of("primekit.early_stop") != stop
+    assert _fresh_hash() != whole
+    neurons = package_copy / "neurons.py"  # imported by train through models
+    neurons.write_text(neurons.read_text() + "\n# an edit\n")
+    assert _fresh_hash_of("primekit.train") != train
+
+
+def test_dependency_files_follow_relative_and_absolute_imports(package_copy):
+    (package_copy / "extra.py").write_text("import primekit.seeding\nfrom .checks import is_number\n")
+    files = primekit.cache._dependency_files("primekit.extra", package_copy)
+    assert sorted(p.name for p in files) == ["checks.py", "extra.py", "seeding.py"]
+
+
+def test_entries_of_functions_defined_outside_primekit_depend_on_the_whole_package():
+    def outside():
+        return 1
+
+    assert primekit.cache._module_of(outside) == __name__
+    assert source_hash(__name__) == source_hash()
+    assert primekit.cache._module_of(Counter()) == __name__  # a callable object: its class's module
+
+
+def _fresh_hash_of(module):
+    source_hash.cache_clear()
+    return source_hash(module)
