@@ -167,3 +167,31 @@ def load_saved(exit_step: torch.Tensor, timesteps: int) -> float:
     if exit_step.numel() and (exit_step.min() < 1 or exit_step.max() > timesteps):
         raise ValueError(f"exit steps must lie in [1, {timesteps}], got [{int(exit_step.min())}, {int(exit_step.max())}]")
     return 1.0 - exit_step.float().mean().item() / timesteps
+
+
+def replay(outputs: torch.Tensor, policy: StopPolicy) -> EarlyStopResult:
+    """The exits ``policy`` would take, computed from recorded per-step outputs ``[T, B, ...]``.
+
+    A full-T run recorded once (see :func:`primekit.inference.record_outputs`) answers any threshold
+    without running the network again. It gives the same exits, predictions and confidences as
+    :func:`run_early_stop` because a sample's outputs up to its exit do not depend on the other samples
+    (with read noise: as long as both runs draw the same reads, see ``primekit.inference``).
+    ``steps_run`` is the work a streaming run would do: the sum of the exit steps.
+    """
+    check_time_major(outputs)
+    steps, batch = outputs.shape[0], outputs.shape[1]
+    exit_step = torch.full((batch,), steps, dtype=torch.long)
+    prediction = torch.zeros(batch, dtype=torch.long)
+    confidence = torch.zeros(batch)
+    running = torch.ones(batch, dtype=torch.bool)
+    state = policy.init_state(batch)
+    for t in range(1, steps + 1):
+        decision, state = policy.update(outputs[t - 1], state, t)
+        stop = running & (decision.stop if t < steps else torch.ones_like(decision.stop))
+        exit_step[stop] = t
+        prediction[stop] = decision.prediction[stop]
+        confidence[stop] = decision.confidence[stop].float()
+        running &= ~stop
+        if not running.any():
+            break
+    return EarlyStopResult(exit_step, prediction, confidence, int(exit_step.sum()))

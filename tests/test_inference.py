@@ -1,0 +1,165 @@
+"""Split-level inference: recorded-and-replayed exits equal streamed exits (also on a noisy chip),
+sweeps match by-hand values, the full-T sweep equals train.evaluate, hidden features equal model.features."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import torch
+
+import primekit
+from primekit.early_stop import SoftmaxConfidence, load_saved, replay, run_early_stop
+from primekit.frames import FrameSpec
+from primekit.inference import (
+    Recording,
+    TimedRow,
+    batches_of,
+    mean_until_exit,
+    record_outputs,
+    stream_early_stop,
+    threshold_sweep,
+    timed_sweep,
+)
+from primekit.memristor import DeviceConfig
+from primekit.models import PRIMENet, software_sources
+from primekit.train import evaluate
+from primekit.weights import deploy
+
+T = 8
+
+
+@dataclass
+class TinySplit:
+    """A FrameSplit stand-in: Poisson frames [N, T, 2, 34, 34] with labels."""
+
+    frames: np.ndarray
+    labels: np.ndarray
+    spec: FrameSpec = FrameSpec(T)
+    source: str = "test"
+
+    def __len__(self):
+        return len(self.frames)
+
+    def time_major(self, index=slice(None)):
+        return torch.from_numpy(self.frames[index].astype(np.float32)).transpose(0, 1).contiguous()
+
+
+@pytest.fixture(scope="module")
+def split():
+    rng = np.random.default_rng(0)
+    rates = rng.uniform(0, 0.6, size=(1, T, 2, 34, 34))
+    frames = rng.poisson(np.repeat(rates, 21, axis=0) * rng.uniform(0.5, 1.5, size=(21, 1, 1, 1, 1)))
+    return TinySplit(frames.astype(np.uint8), rng.integers(0, 10, size=21))
+
+
+@pytest.fixture(scope="module")
+def model():
+    return PRIMENet(software_sources(seed=3)).eval()
+
+
+def _threshold_inside(recording, quantile):
+    """A threshold inside the spread of the running confidences, so exits differ between samples."""
+    steps = recording.outputs.shape[0]
+    mean = recording.outputs.cumsum(0) / torch.arange(1, steps + 1).view(-1, 1, 1)
+    return float(torch.softmax(mean / 2.0, dim=-1).max(-1).values.quantile(quantile))
+
+
+@pytest.mark.parametrize("quantile", [0.2, 0.5, 0.8])
+def test_replayed_exits_equal_streamed_exits(model, split, quantile):
+    recording = record_outputs(model, split, batch_size=6, show_progress=False)
+    policy = SoftmaxConfidence(_threshold_inside(recording, quantile))
+    replayed = replay(recording.outputs, policy)
+    streamed, seconds = stream_early_stop(model, batches_of(split, 6), policy)
+    assert torch.equal(replayed.exit_step, streamed.exit_step)
+    assert torch.equal(replayed.prediction, streamed.prediction)
+    assert torch.allclose(replayed.confidence, streamed.confidence, atol=1e-5)
+    assert replayed.steps_run == streamed.steps_run == int(streamed.exit_step.sum())
+    assert len(set(streamed.exit_step.tolist())) > 1 and seconds > 0
+
+
+def test_replay_equals_streaming_on_a_chip_with_read_noise(model, split):
+    chip, _ = deploy(model, DeviceConfig(read_noise=0.05, programming_noise=0.05), seed=7)
+    recording = record_outputs(chip, split, batch_size=5, read_seed=11, show_progress=False)
+    policy = SoftmaxConfidence(_threshold_inside(recording, 0.5))
+    streamed, _ = stream_early_stop(chip, batches_of(split, 5), policy, read_seed=11)
+    replayed = replay(recording.outputs, policy)
+    assert len(set(streamed.exit_step.tolist())) > 1
+    assert torch.equal(replayed.exit_step, streamed.exit_step)
+    assert torch.equal(replayed.prediction, streamed.prediction)
+    # the read noise is real: another read seed gives other outputs, the same seed the same ones
+    again = record_outputs(chip, split, batch_size=5, read_seed=11, show_progress=False)
+    other = record_outputs(chip, split, batch_size=5, read_seed=12, show_progress=False)
+    assert torch.equal(again.outputs, recording.outputs)
+    assert not torch.equal(other.outputs, recording.outputs)
+
+
+def test_batch_size_does_not_change_noiseless_outputs(model, split):
+    a = record_outputs(model, split, batch_size=4, show_progress=False)
+    b = record_outputs(model, split, batch_size=21, show_progress=False)
+    assert torch.allclose(a.outputs, b.outputs, atol=1e-5)
+    assert torch.equal(a.labels, torch.as_tensor(split.labels))
+
+
+def test_full_t_sweep_equals_train_evaluate(model, split):
+    recording = record_outputs(model, split, show_progress=False)
+    full = threshold_sweep(recording, [1.0])[0]
+    assert full.mean_exit == T and full.load_saved == 0.0
+    assert full.accuracy == pytest.approx(evaluate(model, split)["accuracy"], abs=1e-6)  # float32 mean
+
+
+def test_sweep_values_by_hand():
+    # two samples, two classes: sample 0 is confident at once, sample 1 never
+    outputs = torch.tensor([[[4.0, 0.0], [0.0, 0.1]]] * 4)  # [T=4, B=2, classes=2]
+    recording = Recording(outputs, torch.tensor([0, 0]))
+    eager, never = threshold_sweep(recording, [0.8, 1.0])
+    # sample 0: p = sigmoid(4 / 2) = 0.881 > 0.8 at t = 1; sample 1: p = sigmoid(0.05) = 0.512, exits at T
+    assert (eager.mean_exit, eager.load_saved, eager.accuracy) == (2.5, pytest.approx(1 - 2.5 / 4), 0.5)
+    assert (never.mean_exit, never.load_saved, never.accuracy) == (4.0, 0.0, 0.5)
+    with pytest.raises(ValueError, match="thresholds is empty"):
+        threshold_sweep(recording, [])
+
+
+def test_hidden_layer_records_the_readout_input(model, split):
+    index = np.array([3, 0, 7])
+    recording = record_outputs(model, split, index=index, hidden_layer="linear", show_progress=False)
+    assert torch.equal(recording.labels, torch.as_tensor(split.labels[index]))
+    x = split.time_major(index)
+    state = model.init_state(3)
+    with torch.no_grad():
+        for t in range(T):
+            features, state = model.features(x[t], state)
+            assert torch.allclose(recording.hidden[t], features)
+
+
+def test_mean_until_exit_by_hand():
+    per_step = torch.tensor([[1.0, 10.0], [3.0, 20.0], [5.0, 30.0]])  # [T=3, N=2]
+    assert torch.allclose(mean_until_exit(per_step, torch.tensor([2, 3])), torch.tensor([2.0, 20.0]))
+    features = per_step.unsqueeze(-1).expand(3, 2, 4)
+    assert torch.allclose(mean_until_exit(features, torch.tensor([1, 1])), torch.tensor([[1.0] * 4, [10.0] * 4]))
+    with pytest.raises(ValueError, match="exit_step must be"):
+        mean_until_exit(per_step, torch.tensor([0, 3]))
+
+
+def test_timed_sweep_measures_both_runs(model, split):
+    batches = batches_of(split, 7)
+    rows = timed_sweep(model, batches, [0.5, 1.0], repeats=2, show_progress=False)
+    assert [r.threshold for r in rows] == [0.5, 1.0]
+    assert all(r.seconds > 0 and r.full_seconds > 0 for r in rows)
+    recording = record_outputs(model, split, batch_size=7, show_progress=False)
+    assert rows[0].load_saved == pytest.approx(load_saved(replay(recording.outputs, SoftmaxConfidence(0.5)).exit_step, T))
+    assert rows[1].load_saved == 0.0
+    row = TimedRow(0.8, seconds=3.0, full_seconds=10.0, load_saved=0.8)
+    assert row.time_saved == pytest.approx(0.7) and row.realised == pytest.approx(0.875)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda m, s: record_outputs(m, s, hidden_layer="nope", show_progress=False), "hidden_layer='nope' is not a submodule"),
+    (lambda m, s: record_outputs(m, s, batch_size=0, show_progress=False), "batch_size=0 must be a positive integer"),
+    (lambda m, s: record_outputs(m, s, index=[0, 99], show_progress=False), r"index must be 1-D sample indices in \[0, 21\)"),
+    (lambda m, s: timed_sweep(m, batches_of(s, 7), [0.5], repeats=0), "repeats=0 must be a positive integer"),
+])
+def test_bad_arguments_raise(model, split, call, message):
+    with pytest.raises(ValueError, match=message):
+        call(model, split)
