@@ -26,9 +26,11 @@ class BenchResult:
     rate: float
     unit: str
     repeats: int
+    note: str = ""
 
     def __str__(self) -> str:
-        return f"{self.name:<44} {self.seconds * 1e3:9.2f} ms   {self.rate:12.4g} {self.unit}/s"
+        line = f"{self.name:<44} {self.seconds * 1e3:9.2f} ms   {self.rate:12.4g} {self.unit}/s"
+        return f"{line}   {self.note}" if self.note else line
 
 
 def time_call(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
@@ -116,6 +118,57 @@ def bench_network(batch_size: int = 64, timesteps: int = 10, repeats: int = 3) -
     return results
 
 
+class _PresetExits:
+    """A stop policy with given exit steps: sample i stops at ``exits[i]`` (its state leaves the batch with it)."""
+
+    def __init__(self, exits: torch.Tensor):
+        self.exits = exits
+
+    def init_state(self, batch_size: int) -> torch.Tensor:
+        return self.exits[:batch_size].clone()
+
+    def update(self, output, state, step):
+        from .early_stop import Decision
+
+        stop = state <= step
+        return Decision(stop, stop.float(), output.argmax(dim=-1)), state
+
+
+def bench_early_stop(n_samples: int = 500, batch_size: int = 250, timesteps: int = 10, mean_exit: float = 3.0,
+                     repeats: int = 3) -> list[BenchResult]:
+    """Streaming early stop against the full T on the PRIME network (random weights, Poisson input).
+
+    Exits are preset (drawn around ``mean_exit``), so the benchmark measures only how much of the
+    timestep saving becomes wall time, independent of any trained network.
+    """
+    from .early_stop import load_saved, run_early_stop
+    from .models import PRIMENet, software_sources
+
+    model = PRIMENet(software_sources(seed=0)).eval()
+    generator = torch.Generator().manual_seed(2)
+    x = torch.poisson(0.5 * torch.ones(timesteps, n_samples, 2, 34, 34), generator=generator)
+    low, high = 1, int(round(2 * mean_exit - 1))  # uniform on 1..high has mean (1 + high) / 2
+    exits = torch.randint(low, high + 1, (n_samples,), generator=generator)
+    batches = [(x[:, i:i + batch_size], exits[i:i + batch_size]) for i in range(0, n_samples, batch_size)]
+
+    def stream(preset: bool):
+        for xb, eb in batches:
+            policy = _PresetExits(eb if preset else torch.full_like(eb, timesteps))
+            run_early_stop(model, xb, policy)
+
+    full = time_call(lambda: stream(False), repeats)
+    early = time_call(lambda: stream(True), repeats)
+    steps_saved = load_saved(exits, timesteps)
+    time_saved = 1 - early / full
+    label = f"[{n_samples} samples, batch {batch_size}, T={timesteps}]"
+    return [BenchResult(f"early stop: full T {label}", full, n_samples / full, "samples", repeats),
+            BenchResult(f"early stop: mean exit {exits.float().mean():.2f} {label}", early, n_samples / early,
+                        "samples", repeats,
+                        note=f"steps saved {steps_saved:.1%}, time saved {time_saved:.1%} "
+                             f"({time_saved / steps_saved:.2f} of the steps saved)")]
+
+
 def run_all(repeats: int = 5) -> list[BenchResult]:
     """Every benchmark primekit has."""
-    return bench_lif(repeats=repeats) + bench_network(repeats=repeats) + bench_emulator()
+    return (bench_lif(repeats=repeats) + bench_network(repeats=repeats) + bench_early_stop()
+            + bench_emulator())

@@ -79,7 +79,8 @@ def _reseed(model: StepModule, read_seed: int, batch_number: int) -> None:
 
 
 def record_outputs(model: StepModule, split, *, batch_size: int = BATCH_SIZE, read_seed: int = 0,
-                   index=None, hidden_layer: str | None = None, show_progress: bool = True) -> Recording:
+                   index=None, hidden_layer: str | None = None, show_progress: bool = True,
+                   desc: str = "record outputs") -> Recording:
     """Run ``model`` for all T steps on ``split`` (or the samples at ``index``) and keep every step's output.
 
     Args:
@@ -90,6 +91,7 @@ def record_outputs(model: StepModule, split, *, batch_size: int = BATCH_SIZE, re
         index: sample indices (or a bool mask) of ``split``; None for all.
         hidden_layer: name of a submodule whose *input* to record per step (``"linear"`` records the
             pooled spikes PRIME's readout sees); None records nothing more.
+        show_progress, desc: progress report over the batches and its label.
     """
     if hidden_layer is not None:
         modules = dict(model.named_modules())
@@ -104,7 +106,7 @@ def record_outputs(model: StepModule, split, *, batch_size: int = BATCH_SIZE, re
     model.eval()
     try:
         with torch.no_grad():
-            for number, (x, y) in enumerate(progress(batches_of(split, batch_size, index), "record outputs",
+            for number, (x, y) in enumerate(progress(batches_of(split, batch_size, index), desc,
                                                      disable=not show_progress)):
                 _reseed(model, read_seed, number)
                 state = model.init_state(x.shape[1])

@@ -1,0 +1,155 @@
+"""Figures of the Early-stop chapter: running confidence, threshold sweeps, exits, confusion, t-SNE."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ._base import _figure_and_axes, _steps, _to_numpy
+
+
+def plot_running_confidence(confidence, threshold: float, ax=None, *, label: str = "running confidence"):
+    """One sample's confidence (max softmax probability, 0..1) at each step, the threshold and the exit."""
+    confidence = _to_numpy(confidence).astype(float).ravel()
+    fig, ax = _figure_and_axes(ax, figsize=(4.8, 3.2))
+    steps = _steps(len(confidence))
+    ax.plot(steps, confidence, marker="o", color="C0", label=label)
+    ax.axhline(threshold, color="k", linestyle="--", linewidth=1.0, label=f"threshold {threshold:g}")
+    passed = np.flatnonzero(confidence > threshold)
+    if len(passed):
+        exit_step = steps[passed[0]]
+        ax.axvline(exit_step, color="C3", linewidth=1.0, label=f"exit at t = {exit_step}")
+    ax.set_xlabel("timestep t")
+    ax.set_ylabel("max softmax probability")
+    ax.set_ylim(0, 1.02)
+    ax.set_xticks(steps)
+    ax.legend(loc="lower right")
+    return fig
+
+
+def plot_threshold_sweep(sweeps: dict, timesteps: int, axes=None, *, full_accuracy: dict | None = None):
+    """Accuracy (left) and mean exit step (right) against the threshold, one line per network (Fig 3b).
+
+    Args:
+        sweeps: ``{name: [SweepRow, ...]}`` (see :func:`primekit.inference.threshold_sweep`).
+        timesteps: T, drawn as the ceiling of the mean exit.
+        full_accuracy: optional ``{name: accuracy at full T}``, drawn as dotted lines.
+    """
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.4))
+    ax_acc, ax_exit = np.asarray(axes).ravel()
+    for k, (name, rows) in enumerate(sweeps.items()):
+        thresholds = [r.threshold for r in rows]
+        color = f"C{k}"
+        ax_acc.plot(thresholds, [100 * r.accuracy for r in rows], marker="o", color=color, label=name)
+        ax_exit.plot(thresholds, [r.mean_exit for r in rows], marker="o", color=color, label=name)
+        if full_accuracy and name in full_accuracy:
+            ax_acc.axhline(100 * full_accuracy[name], color=color, linestyle=":", linewidth=1.0)
+    ax_exit.axhline(timesteps, color="k", linestyle="--", linewidth=1.0, label=f"T = {timesteps} (no early stop)")
+    ax_acc.set_xlabel("threshold θ")
+    ax_acc.set_ylabel("test accuracy (%)")
+    ax_exit.set_xlabel("threshold θ")
+    ax_exit.set_ylabel("mean exit step (timesteps)")
+    ax_exit.set_ylim(0, timesteps + 0.5)
+    ax_acc.legend(loc="lower right")
+    ax_exit.legend(loc="upper left")
+    return ax_acc.figure
+
+
+def plot_exit_histogram(exit_steps: dict, timesteps: int, ax=None):
+    """Fraction of samples exiting at each step, one group of bars per threshold (``{label: exit_step}``)."""
+    fig, ax = _figure_and_axes(ax, figsize=(6.4, 3.2))
+    steps = _steps(timesteps)
+    width = 0.8 / max(len(exit_steps), 1)
+    for k, (label, exits) in enumerate(exit_steps.items()):
+        exits = _to_numpy(exits).astype(int).ravel()
+        fraction = np.bincount(exits, minlength=timesteps + 1)[1:] / max(len(exits), 1)
+        ax.bar(steps + (k - (len(exit_steps) - 1) / 2) * width, 100 * fraction, width=width, label=label)
+    ax.set_xlabel("exit step (timestep at which the sample stops)")
+    ax.set_ylabel("samples (%)")
+    ax.set_xticks(steps)
+    ax.legend()
+    return fig
+
+
+def plot_confusion_matrices(matrices: dict, axes=None, *, class_names=None):
+    """Row-normalised confusion matrices as seaborn heatmaps, one panel per ``{title: matrix}`` (Fig 3d)."""
+    import seaborn as sns
+
+    n = len(matrices)
+    if axes is None:
+        fig, axes = plt.subplots(1, n, figsize=(3.3 * n + 0.6, 3.3), squeeze=False)
+    axes = np.asarray(axes, dtype=object).ravel()
+    for ax, (title, matrix) in zip(axes, matrices.items()):
+        matrix = _to_numpy(matrix).astype(float)
+        rows = matrix.sum(axis=1, keepdims=True)
+        percent = 100 * np.divide(matrix, rows, out=np.zeros_like(matrix), where=rows > 0)
+        names = class_names if class_names is not None else list(range(matrix.shape[0]))
+        sns.heatmap(percent, ax=ax, vmin=0, vmax=100, cmap="Blues", square=True, cbar=ax is axes[-1],
+                    cbar_kws={"label": "share of the true class (%)"}, xticklabels=names, yticklabels=names,
+                    annot=percent.shape[0] <= 10, fmt=".0f", annot_kws={"fontsize": 6})
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("predicted digit")
+        ax.set_ylabel("true digit")
+    return axes[0].figure
+
+
+def plot_exit_by_class(means: dict, timesteps: int, ax=None, *, class_names=None):
+    """Mean exit step of each true class, one group of bars per threshold (``{label: [classes]}``)."""
+    fig, ax = _figure_and_axes(ax, figsize=(6.8, 3.2))
+    n_classes = len(next(iter(means.values())))
+    x = np.arange(n_classes)
+    width = 0.8 / max(len(means), 1)
+    for k, (label, values) in enumerate(means.items()):
+        ax.bar(x + (k - (len(means) - 1) / 2) * width, _to_numpy(values), width=width, label=label)
+    ax.set_xticks(x, class_names if class_names is not None else [str(c) for c in x])
+    ax.set_xlabel("true digit")
+    ax.set_ylabel("mean exit step (timesteps)")
+    ax.set_ylim(0, timesteps)
+    ax.legend(ncols=min(len(means), 3), loc="upper right")
+    return fig
+
+
+def plot_tsne_panels(embeddings: dict, labels, axes=None):
+    """2-D embeddings coloured by label, one panel per ``{title: [N, 2]}`` (Fig 3c). The axes of a t-SNE
+    map carry no units: only neighbourhoods mean something."""
+    labels = _to_numpy(labels).astype(int).ravel()
+    n = len(embeddings)
+    if axes is None:
+        fig, axes = plt.subplots(1, n, figsize=(3.0 * n + 1.2, 3.2), squeeze=False)
+    axes = np.asarray(axes, dtype=object).ravel()
+    cmap = plt.get_cmap("tab10")
+    for ax, (title, points) in zip(axes, embeddings.items()):
+        points = _to_numpy(points)
+        ax.scatter(points[:, 0], points[:, 1], c=cmap(labels % 10), s=5, linewidths=0)
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+    handles = [plt.Line2D([], [], marker="o", linestyle="", color=cmap(c), label=str(c)) for c in np.unique(labels)]
+    axes[-1].legend(handles=handles, title="digit", loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7)
+    return axes[0].figure
+
+
+def plot_wall_time(timed: dict, ax=None):
+    """Measured wall-time saving against the timestep saving, one marker line per network
+    (``{name: [TimedRow, ...]}``); on the diagonal every skipped step saves its share of time."""
+    fig, ax = _figure_and_axes(ax, figsize=(4.6, 4.0))
+    ax.plot([0, 100], [0, 100], color="k", linestyle="--", linewidth=1.0, label="time saved = steps saved")
+    ax.plot([0, 100], [0, 70], color="0.5", linestyle=":", linewidth=1.0, label="70 % of the steps saved")
+    for k, (name, rows) in enumerate(timed.items()):
+        ax.plot([100 * r.load_saved for r in rows], [100 * r.time_saved for r in rows], marker="o",
+                color=f"C{k}", label=name)
+        for r in rows:
+            ax.annotate(f"{r.threshold:g}", (100 * r.load_saved, 100 * r.time_saved), fontsize=7,
+                        xytext=(3, -9), textcoords="offset points")
+    ax.set_xlabel("timesteps saved, 1 - mean exit / T (%)")
+    ax.set_ylabel("wall time saved vs full T (%)")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    ax.set_aspect("equal")
+    ax.legend(loc="upper left", fontsize=7)
+    return fig
+
+
+__all__ = [name for name in dir() if name.startswith("plot_")]

@@ -1,0 +1,30 @@
+"""The benchmark's preset-exit policy stops every sample exactly where told (so the bench measures what it says)."""
+
+from __future__ import annotations
+
+import torch
+
+from primekit.bench import _PresetExits, bench_early_stop
+from primekit.early_stop import run_early_stop
+from primekit.timeloop import StepModule
+
+
+class Echo(StepModule):
+    def init_state(self, batch_size):
+        return None
+
+    def step(self, x_t, state):
+        return x_t, state
+
+
+def test_preset_exits_are_taken_exactly():
+    exits = torch.tensor([3, 1, 5, 2, 5, 4])
+    result = run_early_stop(Echo(), torch.randn(5, 6, 10), _PresetExits(exits))
+    assert torch.equal(result.exit_step, exits)
+    assert result.steps_run == int(exits.sum())
+
+
+def test_bench_early_stop_reports_the_preset_saving():
+    full, early = bench_early_stop(n_samples=8, batch_size=4, timesteps=4, mean_exit=2.0, repeats=1)
+    assert full.rate > 0 and early.rate > 0
+    assert early.note.startswith("steps saved ") and "time saved" in early.note
