@@ -74,7 +74,11 @@ def batches_of(split, batch_size: int = BATCH_SIZE, index=None) -> list[tuple[to
             for i in range(0, len(index), batch_size)]
 
 
-def _reseed(model: StepModule, read_seed: int, batch_number: int) -> None:
+def reseed_batch(model: StepModule, read_seed: int, batch_number: int) -> None:
+    """Restart the chip read noise of ``model`` for batch ``batch_number`` (no-op without chip layers).
+
+    Every inference path calls this at the start of each batch, so batch b sees the same reads whichever
+    path runs it (recorded, streamed, counted)."""
     reseed_reads(model, derive_seed(read_seed, "batch", batch_number))
 
 
@@ -108,7 +112,7 @@ def record_outputs(model: StepModule, split, *, batch_size: int = BATCH_SIZE, re
         with torch.no_grad():
             for number, (x, y) in enumerate(progress(batches_of(split, batch_size, index), desc,
                                                      disable=not show_progress)):
-                _reseed(model, read_seed, number)
+                reseed_batch(model, read_seed, number)
                 state = model.init_state(x.shape[1])
                 steps = []
                 for t in range(x.shape[0]):
@@ -127,13 +131,17 @@ def record_outputs(model: StepModule, split, *, batch_size: int = BATCH_SIZE, re
 
 
 def stream_early_stop(model: StepModule, batches: Sequence[tuple[torch.Tensor, torch.Tensor]],
-                      policy: StopPolicy, *, read_seed: int = 0) -> tuple[EarlyStopResult, float]:
+                      policy: StopPolicy, *, read_seed: int = 0,
+                      first_batch_number: int = 0) -> tuple[EarlyStopResult, float]:
     """Streaming early stop over prepared ``batches`` (see :func:`batches_of`); returns the joined result
-    and the wall time in seconds spent in the network and the policy (frames were built beforehand)."""
+    and the wall time in seconds spent in the network and the policy (frames were built beforehand).
+
+    ``first_batch_number``: the number of ``batches[0]`` in the whole split (it selects the batch's reads).
+    """
     results, seconds = [], 0.0
     model.eval()
-    for number, (x, _) in enumerate(batches):
-        _reseed(model, read_seed, number)
+    for number, (x, _) in enumerate(batches, start=first_batch_number):
+        reseed_batch(model, read_seed, number)
         start = time.perf_counter()
         results.append(run_early_stop(model, x, policy))
         seconds += time.perf_counter() - start
@@ -197,22 +205,30 @@ def timed_sweep(model: StepModule, batches, thresholds: Sequence[float], *, repe
                 show_progress: bool = True) -> list[TimedRow]:
     """Wall time of streaming early stop at each threshold and of the full-T run (threshold 1).
 
-    Every configuration runs ``repeats`` times, interleaved, and the fastest run counts (the least
-    disturbed by other work on the machine). The full-T run goes through the same code with a policy
-    that never stops early, so the comparison measures only the skipped steps.
+    Each batch runs every configuration ``repeats`` times, interleaved; the fastest run of each batch
+    counts (the least disturbed by other work on the machine; the first run also warms up the kernels
+    for the batch's shrinking shapes), and a configuration's time is the sum over batches. The full-T
+    run goes through the same code with a policy that never stops early, so the comparison measures only
+    the skipped steps.
     """
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats={repeats!r} must be a positive integer")
     steps = batches[0][0].shape[0]
     configs = [1.0] + [float(t) for t in thresholds]
-    best = {c: float("inf") for c in configs}
-    saved = {}
-    for _ in progress(range(repeats), "timed early stop", disable=not show_progress):
+    total = {c: 0.0 for c in configs}
+    exits: dict[float, list[torch.Tensor]] = {c: [] for c in configs}
+    for number, batch in enumerate(progress(batches, "timed early stop", disable=not show_progress)):
+        best, batch_exits = {c: float("inf") for c in configs}, {}
+        for _ in range(repeats):
+            for threshold in configs:
+                result, seconds = stream_early_stop(model, [batch], policy(threshold), read_seed=read_seed,
+                                                    first_batch_number=number)
+                best[threshold] = min(best[threshold], seconds)
+                batch_exits[threshold] = result.exit_step  # the same in every repeat (the same reads)
         for threshold in configs:
-            result, seconds = stream_early_stop(model, batches, policy(threshold), read_seed=read_seed)
-            best[threshold] = min(best[threshold], seconds)
-            saved[threshold] = load_saved(result.exit_step, steps)
-    return [TimedRow(t, best[t], best[1.0], saved[t]) for t in configs[1:]]
+            total[threshold] += best[threshold]
+            exits[threshold].append(batch_exits[threshold])
+    return [TimedRow(t, total[t], total[1.0], load_saved(torch.cat(exits[t]), steps)) for t in configs[1:]]
 
 
 def mean_until_exit(per_step: torch.Tensor, exit_step: torch.Tensor) -> torch.Tensor:

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-import primekit
-from primekit.early_stop import SoftmaxConfidence, load_saved, replay, run_early_stop
+from primekit.early_stop import SoftmaxConfidence, load_saved, replay
 from primekit.frames import FrameSpec
 from primekit.inference import (
     Recording,
@@ -163,3 +162,12 @@ def test_timed_sweep_measures_both_runs(model, split):
 def test_bad_arguments_raise(model, split, call, message):
     with pytest.raises(ValueError, match=message):
         call(model, split)
+
+
+def test_timed_sweep_on_a_noisy_chip_reports_the_replayed_saving(model, split):
+    chip, _ = deploy(model, DeviceConfig(read_noise=0.05), seed=2)
+    recording = record_outputs(chip, split, batch_size=6, read_seed=5, show_progress=False)
+    threshold = _threshold_inside(recording, 0.5)
+    (row,) = timed_sweep(chip, batches_of(split, 6), [threshold], repeats=2, read_seed=5, show_progress=False)
+    expected = load_saved(replay(recording.outputs, SoftmaxConfidence(threshold)).exit_step, T)
+    assert 0 < expected and row.load_saved == pytest.approx(expected)
