@@ -9,6 +9,7 @@ with the package.
 from ._base import OFF_COLOR, ON_COLOR, SIGNED_CMAP, STYLE_PATH, use_style
 from .device import *  # noqa: F401,F403
 from .early_stop import *  # noqa: F401,F403
+from .energy import *  # noqa: F401,F403
 from .events import *  # noqa: F401,F403
 from .neurons import *  # noqa: F401,F403
 from .training import *  # noqa: F401,F403

@@ -1,0 +1,195 @@
+"""Figures of the Energy-projection chapter: per-operation energies, work per image, energy against the
+early-stop threshold (Fig. 3f), energy by component, and the sensitivity of the efficiency ratio."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ._base import _figure_and_axes
+
+#: Colours of the two systems (digital, hybrid), used in every figure of the chapter.
+SYSTEM_COLORS = {"digital": "#D55E00", "hybrid": "#0072B2"}
+
+
+def _check_nonempty(values, name: str) -> None:
+    if len(values) == 0:
+        raise ValueError(f"{name} is empty; give at least one entry")
+
+
+def plot_operation_energies(energies: dict, ax=None, *, title: str | None = None):
+    """Energy of single operations on a log axis, one bar each, with its value written beside it.
+
+    Args:
+        energies: ``{label: energy in pJ}``, drawn top to bottom in the given order.
+        ax: axes to draw into; a new figure when None.
+        title: optional axes title.
+    """
+    _check_nonempty(energies, "energies")
+    values = np.array([float(v) for v in energies.values()])
+    if (values <= 0).any():
+        raise ValueError("energies must be > 0 pJ (log axis)")
+    fig, ax = _figure_and_axes(ax, figsize=(7.0, 0.42 * len(energies) + 1.0))
+    y = np.arange(len(energies))[::-1]
+    ax.barh(y, values, color="0.55")
+    for yi, value in zip(y, values):
+        ax.text(value * 1.15, yi, f"{value:g} pJ", va="center", fontsize=8)
+    ax.set_yticks(y, list(energies))
+    ax.set_xscale("log")
+    ax.set_xlim(values.min() / 3, values.max() * 12)
+    ax.set_xlabel("energy per operation (pJ, log scale)")
+    if title:
+        ax.set_title(title)
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+def plot_work_reduction(stages: dict, ax=None, *, unit: str = "operations per image"):
+    """How much synaptic work each saving removes: one bar per stage, log axis, values written.
+
+    Args:
+        stages: ``{label: count}`` from the largest (e.g. dense MACs) to the smallest, top to bottom.
+        ax: axes to draw into; a new figure when None.
+        unit: the x-axis unit.
+    """
+    _check_nonempty(stages, "stages")
+    values = np.array([float(v) for v in stages.values()])
+    if (values <= 0).any():
+        raise ValueError("stage counts must be > 0 (log axis)")
+    fig, ax = _figure_and_axes(ax, figsize=(7.0, 0.5 * len(stages) + 1.0))
+    y = np.arange(len(stages))[::-1]
+    ax.barh(y, values, color=plt.get_cmap("Blues")(np.linspace(0.85, 0.45, len(values))))
+    for k, (yi, value) in enumerate(zip(y, values)):
+        note = "" if k == 0 else f"  (x{values[0] / value:.3g} fewer)"
+        ax.text(value * 1.1, yi, f"{value:.3g}{note}", va="center", fontsize=8)
+    ax.set_yticks(y, list(stages))
+    ax.set_xscale("log")
+    ax.set_xlim(values.min() / 3, values.max() * 40)
+    ax.set_xlabel(f"{unit} (log scale)")
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+def plot_energy_vs_threshold(rows, axes=None, *, paper_ratio: float | None = None):
+    """Energy per image of both systems (left, log scale) and their ratio (right) against the threshold.
+
+    The counterpart of the paper's Fig. 3f. ``rows`` are :class:`primekit.energy_model.EnergyRow` (threshold,
+    mean exit, ``digital_pj``, ``hybrid_pj``, ``ratio``); energies are drawn in uJ. Thresholds are spaced evenly
+    (they crowd near 1) and labelled; the mean exit step is written above the digital points. ``paper_ratio``
+    is drawn as a dashed line on the right.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    _check_nonempty(rows, "rows")
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(10.0, 3.6))
+    ax_energy, ax_ratio = np.asarray(axes).ravel()
+    x = np.arange(len(rows))
+    digital = np.array([r.digital_pj for r in rows]) * 1e-6
+    hybrid = np.array([r.hybrid_pj for r in rows]) * 1e-6
+    ax_energy.plot(x, digital, marker="o", color=SYSTEM_COLORS["digital"], label="digital")
+    ax_energy.plot(x, hybrid, marker="s", color=SYSTEM_COLORS["hybrid"], label="hybrid analogue-digital")
+    for xi, value, row in zip(x, digital, rows):
+        ax_energy.annotate(f"{row.mean_exit:.1f}", (xi, value), textcoords="offset points", xytext=(0, 6),
+                           ha="center", fontsize=7, color="0.3")
+    ax_energy.set_yscale("log")
+    ax_energy.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax_energy.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax_energy.yaxis.set_minor_formatter(NullFormatter())
+    ax_energy.set_ylim(hybrid.min() / 2, digital.max() * 2)
+    ax_energy.set_ylabel("energy per image (uJ, log scale)")
+    ax_energy.set_title("energy per image (numbers: mean exit step)", fontsize=10)
+    ax_energy.legend(loc="lower right")
+    ax_ratio.plot(x, [r.ratio for r in rows], marker="o", color="k", label="ours: digital / hybrid")
+    if paper_ratio is not None:
+        ax_ratio.axhline(paper_ratio, color="0.4", linestyle="--", linewidth=1.0,
+                         label=f"paper: {paper_ratio:g}x (its own model)")
+    ax_ratio.set_ylim(0, max(max(r.ratio for r in rows), paper_ratio or 0) * 1.15)
+    ax_ratio.set_ylabel("efficiency ratio (x)")
+    ax_ratio.set_title("energy-efficiency ratio", fontsize=10)
+    ax_ratio.legend(loc="center right")
+    for ax in (ax_energy, ax_ratio):
+        ax.set_xticks(x, [f"{r.threshold:g}" for r in rows], fontsize=8)
+        ax.set_xlabel("early-stop threshold θ (evenly spaced)")
+    return ax_energy.figure
+
+
+def plot_energy_breakdown(breakdowns: dict, ax=None):
+    """Share of each component in the energy per image of each system, as stacked horizontal bars.
+
+    Args:
+        breakdowns: ``{system label: {component: pJ}}``; the total per image (uJ) is written at each bar's end.
+        ax: axes to draw into; a new figure when None.
+    """
+    _check_nonempty(breakdowns, "breakdowns")
+    components = list(dict.fromkeys(c for parts in breakdowns.values() for c in parts))
+    colors = {c: plt.get_cmap("tab20")(k % 20) for k, c in enumerate(components)}
+    fig, ax = _figure_and_axes(ax, figsize=(9.0, 0.9 * len(breakdowns) + 1.6))
+    labels = list(breakdowns)
+    y = np.arange(len(labels))[::-1]
+    drawn = set()
+    for yi, label in zip(y, labels):
+        parts = breakdowns[label]
+        total = sum(parts.values())
+        if total <= 0:
+            raise ValueError(f"breakdown {label!r} has no energy")
+        left = 0.0
+        for component in components:
+            share = 100.0 * parts.get(component, 0.0) / total
+            if share <= 0:
+                continue
+            ax.barh(yi, share, left=left, color=colors[component], edgecolor="white",
+                    label=component if component not in drawn else None)
+            if share >= 6:
+                ax.text(left + share / 2, yi, f"{share:.0f}%", ha="center", va="center", fontsize=8)
+            drawn.add(component)
+            left += share
+        ax.text(101, yi, f"{total * 1e-6:.3g} uJ", va="center", fontsize=9)
+    ax.set_yticks(y, labels)
+    ax.set_xlim(0, 115)
+    ax.set_xlabel("share of the energy per image (%)")
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=4, fontsize=8)
+    return fig
+
+
+def plot_sensitivity(rows, ax=None, *, paper_ratio: float | None = None):
+    """Tornado chart: the efficiency ratio at both ends of every lever, largest swing on top (log axis).
+
+    Args:
+        rows: :class:`primekit.energy_model.SensitivityRow` (lever, ``ratio_low``, ``ratio_high``,
+            ``ratio_default``), drawn top to bottom in the given order.
+        ax: axes to draw into; a new figure when None.
+        paper_ratio: the paper's ratio, a dashed line.
+    """
+    _check_nonempty(rows, "rows")
+    fig, ax = _figure_and_axes(ax, figsize=(9.0, 0.38 * len(rows) + 1.2))
+    y = np.arange(len(rows))[::-1]
+    default = rows[0].ratio_default
+    for yi, row in zip(y, rows):
+        low, high = row.ratio_low, row.ratio_high
+        ax.plot([min(low, high, default), max(low, high, default)], [yi, yi], color="0.8", linewidth=6,
+                solid_capstyle="butt")
+        ax.plot(low, yi, "o", color="#009E73")
+        ax.plot(high, yi, "s", color="#CC79A7")
+        left, right = (low, high) if low <= high else (high, low)
+        left_label, right_label = ((row.lever.low_label, row.lever.high_label) if low <= high
+                                   else (row.lever.high_label, row.lever.low_label))
+        ax.text(left / 1.08, yi, left_label, ha="right", va="center", fontsize=7)
+        ax.text(right * 1.08, yi, right_label, ha="left", va="center", fontsize=7)
+    ax.axvline(default, color="k", linewidth=1.0, label=f"our default: {default:.3g}x")
+    if paper_ratio is not None:
+        ax.axvline(paper_ratio, color="0.4", linestyle="--", linewidth=1.0, label=f"paper: {paper_ratio:g}x")
+    values = [v for r in rows for v in (r.ratio_low, r.ratio_high)] + [default] + ([paper_ratio] if paper_ratio else [])
+    ax.set_xscale("log")
+    ax.set_xlim(min(values) / 3, max(values) * 3)
+    ax.set_yticks(y, [row.lever.name for row in rows])
+    ax.plot([], [], "o", color="#009E73", label="low end")
+    ax.plot([], [], "s", color="#CC79A7", label="high end")
+    ax.set_xlabel("efficiency ratio digital / hybrid (x, log scale)")
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+__all__ = [name for name in dir() if name.startswith("plot_")]

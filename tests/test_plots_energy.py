@@ -1,0 +1,69 @@
+"""Energy figures draw the numbers they are given."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from primekit.energy_model import EnergyRow, Lever, SensitivityRow  # noqa: E402
+from primekit.plots.energy import (plot_energy_breakdown, plot_energy_vs_threshold,  # noqa: E402
+                                   plot_operation_energies, plot_sensitivity, plot_work_reduction)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_operation_energies_are_drawn_as_given():
+    fig = plot_operation_energies({"add": 0.9, "SRAM read": 10.0})
+    ax = fig.axes[0]
+    assert sorted(p.get_width() for p in ax.patches) == [0.9, 10.0]
+    assert {"0.9 pJ", "10 pJ"} <= {t.get_text() for t in ax.texts}
+    with pytest.raises(ValueError, match="must be > 0"):
+        plot_operation_energies({"free": 0.0})
+
+
+def test_work_reduction_writes_the_factors():
+    fig = plot_work_reduction({"dense": 1000.0, "sparse": 10.0})
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "1e+03" in texts and "10  (x100 fewer)" in texts
+    with pytest.raises(ValueError, match="stages is empty"):
+        plot_work_reduction({})
+
+
+def test_energy_vs_threshold_draws_uj_and_ratios():
+    rows = [EnergyRow(0.5, 0.9, 2.0, 4e6, 1e6), EnergyRow(1.0, 0.95, 10.0, 2e7, 4e6)]
+    fig = plot_energy_vs_threshold(rows, paper_ratio=37.83)
+    ax_energy, ax_ratio = fig.axes
+    assert np.allclose(ax_energy.lines[0].get_ydata(), [4.0, 20.0])      # digital, uJ
+    assert np.allclose(ax_energy.lines[1].get_ydata(), [1.0, 4.0])       # hybrid, uJ
+    assert np.allclose(ax_ratio.lines[0].get_ydata(), [4.0, 5.0])
+    assert ax_ratio.lines[1].get_ydata()[0] == pytest.approx(37.83)
+    assert [t.get_text() for t in ax_energy.texts] == ["2.0", "10.0"]
+
+
+def test_energy_breakdown_shows_shares_and_totals():
+    fig = plot_energy_breakdown({"digital": {"MACs": 3e6, "neurons": 1e6}, "hybrid": {"ADC": 1e6, "neurons": 1e6}})
+    ax = fig.axes[0]
+    widths = sorted(round(p.get_width()) for p in ax.patches)
+    assert widths == [25, 50, 50, 75]
+    texts = {t.get_text() for t in ax.texts}
+    assert {"4 uJ", "2 uJ", "75%", "25%", "50%"} <= texts
+
+
+def test_sensitivity_marks_both_ends_and_the_default():
+    lever = Lever("ADC", {"adc_pj": 0.4}, {"adc_pj": 4.0}, "0.4 pJ", "4 pJ", "A")
+    rows = [SensitivityRow(lever, 12.0, 6.0, 10.0)]
+    fig = plot_sensitivity(rows, paper_ratio=37.83)
+    ax = fig.axes[0]
+    xs = [line.get_xdata() for line in ax.lines]
+    assert any(np.allclose(x, [6.0, 12.0]) for x in xs)                  # the swing, low to high
+    assert any(np.allclose(x, [10.0, 10.0]) for x in xs)                 # the default
+    assert {"0.4 pJ", "4 pJ"} <= {t.get_text() for t in ax.texts}
