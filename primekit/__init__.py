@@ -10,7 +10,7 @@ Start with :func:`get_profile`, the LIF neurons in :mod:`primekit.neurons`, the 
 """
 
 from . import (datasets, early_stop, emulator, energy, events, frames, inference, memristor, metrics, mnist, models,
-               splits, subnet, train, weights)
+               robustness, splits, subnet, train, weights)
 from .cache import fingerprint_files, load_or_run
 from .config import DataNotFoundError, Profile, get_profile, stable_hash
 from .datasets import nmnist_events, nmnist_frames

@@ -12,5 +12,6 @@ from .early_stop import *  # noqa: F401,F403
 from .energy import *  # noqa: F401,F403
 from .events import *  # noqa: F401,F403
 from .neurons import *  # noqa: F401,F403
+from .robustness import *  # noqa: F401,F403
 from .training import *  # noqa: F401,F403
 from ._base import _figure_and_axes, _normal_pdf, _to_numpy  # noqa: F401 (used by tests and notebooks)
