@@ -139,6 +139,8 @@ def run_early_stop(model: StepModule, x: torch.Tensor, policy: StopPolicy) -> Ea
             exit_step[done] = t
             prediction[done] = decision.prediction[stop]
             confidence[done] = decision.confidence[stop].float()
+            if not stop.any():
+                continue  # nobody left: no state to copy
             keep = ~stop
             if not keep.any():
                 break

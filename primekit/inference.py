@@ -231,6 +231,20 @@ def timed_sweep(model: StepModule, batches, thresholds: Sequence[float], *, repe
     return [TimedRow(t, total[t], total[1.0], load_saved(torch.cat(exits[t]), steps)) for t in configs[1:]]
 
 
+def realised_fraction(rows: Sequence[TimedRow]) -> float:
+    """Wall time saved per timestep saved over several thresholds: the least-squares slope through the
+    origin of time saved against steps saved (1: every skipped step saved its share of time).
+
+    One number for a whole timed sweep; thresholds that save many steps weigh most, which is right because
+    a small saving is mostly timing noise.
+    """
+    steps = np.array([r.load_saved for r in rows])
+    times = np.array([r.time_saved for r in rows])
+    if not len(rows) or not (steps > 0).any():
+        raise ValueError("rows must include a threshold that saved steps (load_saved > 0)")
+    return float((steps * times).sum() / (steps ** 2).sum())
+
+
 def mean_until_exit(per_step: torch.Tensor, exit_step: torch.Tensor) -> torch.Tensor:
     """Each sample's mean over steps 1..exit of ``per_step`` ``[T, N, ...]`` -> ``[N, ...]``.
 

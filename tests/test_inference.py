@@ -14,6 +14,7 @@ from primekit.frames import FrameSpec
 from primekit.inference import (
     Recording,
     TimedRow,
+    realised_fraction,
     batches_of,
     mean_until_exit,
     record_outputs,
@@ -171,3 +172,13 @@ def test_timed_sweep_on_a_noisy_chip_reports_the_replayed_saving(model, split):
     (row,) = timed_sweep(chip, batches_of(split, 6), [threshold], repeats=2, read_seed=5, show_progress=False)
     expected = load_saved(replay(recording.outputs, SoftmaxConfidence(threshold)).exit_step, T)
     assert 0 < expected and row.load_saved == pytest.approx(expected)
+
+
+def test_realised_fraction_is_the_slope_through_the_origin():
+    rows = [TimedRow(0.3, 3.0, 10.0, 0.8), TimedRow(0.5, 6.0, 10.0, 0.5), TimedRow(0.9, 10.0, 10.0, 0.0)]
+    # time saved 0.7 and 0.4 for steps saved 0.8 and 0.5: slope (0.56 + 0.2) / (0.64 + 0.25)
+    assert realised_fraction(rows) == pytest.approx(0.76 / 0.89)
+    exact = [TimedRow(t, 10.0 * (1 - s), 10.0, s) for t, s in ((0.3, 0.7), (0.5, 0.4))]
+    assert realised_fraction(exact) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="saved steps"):
+        realised_fraction([TimedRow(0.9, 10.0, 10.0, 0.0)])
