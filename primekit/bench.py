@@ -144,6 +144,8 @@ def bench_early_stop(n_samples: int = 500, batch_size: int = 250, timesteps: int
     from .early_stop import load_saved, run_early_stop
     from .models import PRIMENet, software_sources
 
+    if not 1 <= mean_exit <= (timesteps + 1) / 2:
+        raise ValueError(f"mean_exit={mean_exit!r} must be in [1, {(timesteps + 1) / 2}] (exits uniform on 1..2m-1)")
     model = PRIMENet(software_sources(seed=0)).eval()
     generator = torch.Generator().manual_seed(2)
     x = torch.poisson(0.5 * torch.ones(timesteps, n_samples, 2, 34, 34), generator=generator)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from primekit.bench import _PresetExits, bench_early_stop
@@ -28,3 +29,8 @@ def test_bench_early_stop_reports_the_preset_saving():
     full, early = bench_early_stop(n_samples=8, batch_size=4, timesteps=4, mean_exit=2.0, repeats=1)
     assert full.rate > 0 and early.rate > 0
     assert early.note.startswith("steps saved ") and "time saved" in early.note
+
+
+def test_bench_early_stop_refuses_a_mean_exit_it_cannot_draw():
+    with pytest.raises(ValueError, match=r"mean_exit=9.0 must be in \[1, 5.5\]"):
+        bench_early_stop(n_samples=4, mean_exit=9.0)

@@ -121,7 +121,8 @@ def test_pages_load_nothing_from_the_network(built_book):
 
 
 def test_long_loops_report_one_line_each_not_bar_states(built_book):
-    page = (built_book / "book" / "subnet_scoring.html").read_text()
-    assert "epoch 1/" in page  # the training loops did report ...
-    for html in (built_book / "book").glob("*.html"):
-        assert "%|" not in html.read_text(), f"{html.name} shows progress-bar states"  # ... as summaries
+    pages = {html.name: html.read_text() for html in (built_book / "book").glob("*.html")}
+    # loops did report (trained networks may come from the cache, so look for any loop's summary) ...
+    assert any(re.search(r": \d+ steps in [\d.]+ s", page) for page in pages.values())
+    for name, page in pages.items():
+        assert "%|" not in page, f"{name} shows progress-bar states"  # ... as one summary line each
