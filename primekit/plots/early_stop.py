@@ -51,8 +51,10 @@ def plot_threshold_sweep(sweeps: dict, timesteps: int, axes=None, *, full_accura
     ax_exit.set_xlabel("threshold θ")
     ax_exit.set_ylabel("mean exit step (timesteps)")
     ax_exit.set_ylim(0, timesteps + 0.5)
-    ax_acc.legend(loc="lower right")
-    ax_exit.legend(loc="upper left")
+    # one legend of the networks under the panels (inside, it would cover the curves), T's in the empty corner
+    handles, labels = ax_acc.get_legend_handles_labels()
+    ax_acc.figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=1, frameon=False)
+    ax_exit.legend(handles=[ax_exit.get_lines()[-1]], loc="lower right")
     return ax_acc.figure
 
 
