@@ -188,6 +188,7 @@ class TimedRow:
     seconds: float
     full_seconds: float
     load_saved: float
+    full_spread: float = 0.0  # (slowest - fastest) / fastest of the repeated full-T runs: the timing noise
 
     @property
     def time_saved(self) -> float:
@@ -216,19 +217,23 @@ def timed_sweep(model: StepModule, batches, thresholds: Sequence[float], *, repe
     steps = batches[0][0].shape[0]
     configs = [1.0] + [float(t) for t in thresholds]
     total = {c: 0.0 for c in configs}
+    full_runs = [0.0] * repeats  # each repeat's full-T time over all batches, for the spread
     exits: dict[float, list[torch.Tensor]] = {c: [] for c in configs}
     for number, batch in enumerate(progress(batches, "timed early stop", disable=not show_progress)):
         best, batch_exits = {c: float("inf") for c in configs}, {}
-        for _ in range(repeats):
+        for repeat in range(repeats):
             for threshold in configs:
                 result, seconds = stream_early_stop(model, [batch], policy(threshold), read_seed=read_seed,
                                                     first_batch_number=number)
                 best[threshold] = min(best[threshold], seconds)
                 batch_exits[threshold] = result.exit_step  # the same in every repeat (the same reads)
+                if threshold == 1.0:
+                    full_runs[repeat] += seconds
         for threshold in configs:
             total[threshold] += best[threshold]
             exits[threshold].append(batch_exits[threshold])
-    return [TimedRow(t, total[t], total[1.0], load_saved(torch.cat(exits[t]), steps)) for t in configs[1:]]
+    spread = max(full_runs) / min(full_runs) - 1.0
+    return [TimedRow(t, total[t], total[1.0], load_saved(torch.cat(exits[t]), steps), spread) for t in configs[1:]]
 
 
 def realised_fraction(rows: Sequence[TimedRow]) -> float:

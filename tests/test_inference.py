@@ -146,7 +146,8 @@ def test_timed_sweep_measures_both_runs(model, split):
     batches = batches_of(split, 7)
     rows = timed_sweep(model, batches, [0.5, 1.0], repeats=2, show_progress=False)
     assert [r.threshold for r in rows] == [0.5, 1.0]
-    assert all(r.seconds > 0 and r.full_seconds > 0 for r in rows)
+    assert all(r.seconds > 0 and r.full_seconds > 0 and r.full_spread >= 0 for r in rows)
+    assert rows[0].full_spread == rows[1].full_spread  # one measurement of the noise per sweep
     recording = record_outputs(model, split, batch_size=7, show_progress=False)
     assert rows[0].load_saved == pytest.approx(load_saved(replay(recording.outputs, SoftmaxConfidence(0.5)).exit_step, T))
     assert rows[1].load_saved == 0.0
