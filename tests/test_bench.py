@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -28,7 +30,13 @@ def test_preset_exits_are_taken_exactly():
 def test_bench_early_stop_reports_the_preset_saving():
     full, early = bench_early_stop(n_samples=8, batch_size=4, timesteps=4, mean_exit=2.0, repeats=1)
     assert full.rate > 0 and early.rate > 0
-    assert early.note.startswith("steps saved ") and "time saved" in early.note
+    # the note's step saving is 1 - (mean exit in the name) / T, and the time figures agree with the rates
+    mean_exit = float(re.search(r"mean exit ([\d.]+)", early.name).group(1))
+    steps_saved = float(re.search(r"steps saved ([-\d.]+)%", early.note).group(1)) / 100
+    assert steps_saved == pytest.approx(1 - mean_exit / 4, abs=0.006)
+    time_saved = float(re.search(r"time saved ([-\d.]+)%", early.note).group(1)) / 100
+    assert time_saved == pytest.approx(1 - early.seconds / full.seconds, abs=0.0006)
+    assert 1 <= mean_exit <= 3  # exits drawn uniformly on 1..3
 
 
 def test_bench_early_stop_refuses_a_mean_exit_it_cannot_draw():

@@ -1,0 +1,68 @@
+"""Early-stop figures draw the numbers they are given (values, not just "a figure came back")."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from primekit import plots  # noqa: E402
+from primekit.inference import SweepRow, TimedRow  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_running_confidence_marks_the_first_step_above_the_threshold():
+    fig = plots.plot_running_confidence([0.3, 0.6, 0.85, 0.9], 0.8)
+    ax = fig.axes[0]
+    assert np.array_equal(ax.lines[0].get_ydata(), [0.3, 0.6, 0.85, 0.9])
+    assert ax.lines[1].get_ydata()[0] == 0.8                      # the threshold
+    assert ax.lines[2].get_xdata()[0] == 3                        # exit at t = 3 (steps count from 1)
+
+
+def test_threshold_sweep_draws_accuracy_in_percent_and_mean_exit():
+    rows = [SweepRow(0.5, 0.9, 4.0, 0.6), SweepRow(1.0, 0.95, 10.0, 0.0)]
+    fig = plots.plot_threshold_sweep({"net": rows}, 10, full_accuracy={"net": 0.95})
+    ax_acc, ax_exit = fig.axes[:2]
+    assert np.allclose(ax_acc.lines[0].get_ydata(), [90.0, 95.0])
+    assert np.allclose(ax_acc.lines[1].get_ydata(), [95.0, 95.0])  # the full-T accuracy
+    assert np.array_equal(ax_exit.lines[0].get_ydata(), [4.0, 10.0])
+
+
+def test_exit_histogram_bars_are_the_share_of_samples_per_step():
+    fig = plots.plot_exit_histogram({"a": torch.tensor([1, 1, 2, 4])}, 4)
+    heights = [bar.get_height() for bar in fig.axes[0].patches]
+    assert np.allclose(heights, [50.0, 25.0, 0.0, 25.0])
+
+
+def test_confusion_heatmap_is_row_normalised_percent():
+    fig = plots.plot_confusion_matrices({"m": np.array([[3, 1], [0, 2]])})
+    values = np.asarray(fig.axes[0].collections[0].get_array()).reshape(2, 2)
+    assert np.allclose(values, [[75.0, 25.0], [0.0, 100.0]])
+
+
+def test_exit_by_class_and_wall_time_draw_their_values():
+    fig = plots.plot_exit_by_class({"a": [2.0, 5.5]}, 10)
+    assert [bar.get_height() for bar in fig.axes[0].patches] == [2.0, 5.5]
+    rows = [TimedRow(0.3, 3.0, 10.0, 0.8)]
+    fig = plots.plot_wall_time({"net": rows})
+    line = fig.axes[0].lines[-1]
+    assert np.allclose(line.get_xdata(), [80.0]) and np.allclose(line.get_ydata(), [70.0])
+
+
+def test_tsne_panels_colour_points_by_label():
+    points = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]])
+    fig = plots.plot_tsne_panels({"t": points}, [0, 1, 1])
+    offsets = fig.axes[0].collections[0].get_offsets()
+    assert np.allclose(offsets, points)
+    colours = fig.axes[0].collections[0].get_facecolors()
+    assert np.allclose(colours[1], colours[2]) and not np.allclose(colours[0], colours[1])
