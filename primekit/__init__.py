@@ -4,21 +4,42 @@ PRIME (Wang et al., arXiv 2407.18625; Science Advances 2025) trains spiking neur
 which random memristor weights to keep, stops inference early when the network is confident, and
 computes in memory. This package holds every computation the book shows; the notebooks import it.
 
-Start with :func:`get_profile`, the LIF neurons in :mod:`primekit.neurons`, the model contract in
-:mod:`primekit.timeloop`, and the N-MNIST data of a profile: :func:`nmnist_frames` (events in
-:mod:`primekit.events`, the offline emulator in :mod:`primekit.emulator`, binning in :mod:`primekit.frames`).
+The subpackages are the architecture, each layer importing only those before it:
+
+- top level: ``profiles`` (run sizes), ``cache``, ``seeding``, ``paths``, ``checks``, ``progress``,
+  ``reference`` (the real recording and the released checkpoint shipped in ``data/reference``);
+- :mod:`primekit.data`: N-MNIST events, the offline emulator, frames, splits, MNIST digits;
+- :mod:`primekit.snn`: neurons, the per-step model contract, subnet layers, weight sources, models;
+- :mod:`primekit.chip`: the memristor device and ``deploy`` (a model on a simulated chip);
+- :mod:`primekit.inference`: early stop, the one evaluation path over a split, sweeps, metrics;
+- :mod:`primekit.energy`: operation counts and prices;
+- :mod:`primekit.experiments`: the cached chapter-level pipelines (training, noise sweeps);
+- :mod:`primekit.plots`: one module of figures per chapter; ``chapter``, ``bench`` and the command line
+  sit at the bottom and may import everything.
+
+Submodules load on first attribute access (``primekit.snn.models`` works after ``import primekit``).
 """
 
-from . import (datasets, early_stop, emulator, energy, events, frames, inference, memristor, metrics, mnist, models,
-               robustness, splits, subnet, train, weights)
-from .cache import fingerprint_files, load_or_run
-from .config import DataNotFoundError, Profile, get_profile, stable_hash
-from .datasets import nmnist_events, nmnist_frames
-from .early_stop import MarginConfidence, SoftmaxConfidence, run_early_stop
-from .emulator import EmulatorConfig
-from .events import EVENT_DTYPE, SENSOR_SIZE, read_nmnist_bin, write_nmnist_bin
-from .frames import FrameSpec, to_frames
-from .neurons import (
+from primekit._lazy import lazy_submodules
+from primekit.cache import fingerprint_files, load_or_run
+from primekit.data.datasets import nmnist_events, nmnist_frames
+from primekit.data.emulator import EmulatorConfig
+from primekit.data.events import (
+    EVENT_DTYPE,
+    SENSOR_SIZE,
+    read_nmnist_bin,
+    write_nmnist_bin,
+)
+from primekit.data.frames import FrameSpec, to_frames
+from primekit.inference.early_stop import (
+    MarginConfidence,
+    SoftmaxConfidence,
+    run_early_stop,
+)
+from primekit.profiles import DataNotFoundError, Profile, get_profile, stable_hash
+from primekit.progress import progress
+from primekit.seeding import derive_seed, make_generator, seed_everything
+from primekit.snn.neurons import (
     LIF,
     PRIME_LIF,
     VAE_LIF,
@@ -29,10 +50,16 @@ from .neurons import (
     integrator_step,
     lif_step,
 )
-from .progress import progress
-from .seeding import derive_seed, make_generator, seed_everything
-from .surrogate import FastSigmoid, Rectangle
-from .timeloop import RunResult, StepModule, run, select_samples, stack_states
+from primekit.snn.surrogate import FastSigmoid, Rectangle
+from primekit.snn.timeloop import (
+    RunResult,
+    StepModule,
+    run,
+    select_samples,
+    stack_states,
+)
+
+__getattr__ = lazy_submodules(__name__)
 
 __version__ = "0.1.0"
 

@@ -11,23 +11,23 @@ import torch
 
 
 def _info(_args) -> int:
-    from . import __version__, config, paths
-    from .cache import source_hash
+    from primekit import __version__, paths, profiles
+    from primekit.cache import source_hash
 
     print(f"primekit {__version__} (source hash {source_hash()}), torch {torch.__version__}, "
           f"Python {platform.python_version()}, {torch.get_num_threads()} torch threads")
     print(f"data root: {paths.data_root()}   (raw datasets: {paths.raw_dir()})")
-    profile = config.get_profile(check=False)
+    profile = profiles.get_profile(check=False)
     print(f"profile: {profile.name} ({profile.description})")
     try:
-        config.check_data(profile)
-    except config.DataNotFoundError as error:
+        profiles.check_data(profile)
+    except profiles.DataNotFoundError as error:
         print(f"data: missing. {error}")
     return 0
 
 
 def _bench(args) -> int:
-    from .bench import run_all
+    from primekit.bench import run_all
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
     for result in run_all(repeats=args.repeats):
@@ -36,9 +36,9 @@ def _bench(args) -> int:
 
 
 def _data_info(_args) -> int:
-    from . import paths
-    from .mnist import MNIST_FILES, find_mnist_files, mnist_dir
-    from .nmnist import describe_nmnist
+    from primekit import paths
+    from primekit.data.mnist import MNIST_FILES, find_mnist_files, mnist_dir
+    from primekit.data.nmnist import describe_nmnist
 
     print(f"data root: {paths.data_root()}   (raw datasets: {paths.raw_dir()})")
     for line in describe_nmnist():
@@ -56,7 +56,7 @@ def _data_info(_args) -> int:
 
 
 def _data_fetch_nmnist(_args) -> int:
-    from .nmnist import NMNISTDownloadError, fetch_nmnist
+    from primekit.data.nmnist import NMNISTDownloadError, fetch_nmnist
 
     try:
         folder = fetch_nmnist()

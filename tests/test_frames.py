@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import tonic.transforms as T
 
-from primekit.events import EVENT_DTYPE, SENSOR_SIZE, make_events, read_nmnist_bin
-from primekit.frames import FrameSpec, bin_index, frames_for_dataset, to_frames
+from primekit.data.events import EVENT_DTYPE, SENSOR_SIZE, make_events, read_nmnist_bin
+from primekit.data.frames import FrameSpec, bin_index, frames_for_dataset, to_frames
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT.parent / "shared" / "data" / "nmnist" / "sample_nmnist.bin"

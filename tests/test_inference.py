@@ -9,23 +9,25 @@ import numpy as np
 import pytest
 import torch
 
-from primekit.early_stop import SoftmaxConfidence, load_saved, replay
-from primekit.frames import FrameSpec
-from primekit.inference import (
+from primekit.chip.deploy import deploy
+from primekit.chip.memristor import MemristorConfig
+from primekit.data.frames import FrameSpec
+from primekit.experiments.training import evaluate
+from primekit.inference.early_stop import SoftmaxConfidence, replay, steps_saved
+from primekit.inference.evaluate import (
     Recording,
-    TimedRow,
-    realised_fraction,
     batches_of,
     mean_until_exit,
     record_outputs,
     stream_early_stop,
+)
+from primekit.inference.sweeps import (
+    TimedRow,
+    realised_fraction,
     threshold_sweep,
     timed_sweep,
 )
-from primekit.memristor import DeviceConfig
-from primekit.models import PRIMENet, software_sources
-from primekit.train import evaluate
-from primekit.weights import deploy
+from primekit.snn.models import PRIMENet, software_sources
 
 T = 8
 
@@ -80,7 +82,7 @@ def test_replayed_exits_equal_streamed_exits(model, split, quantile):
 
 
 def test_replay_equals_streaming_on_a_chip_with_read_noise(model, split):
-    chip, _ = deploy(model, DeviceConfig(read_noise=0.05, programming_noise=0.05), seed=7)
+    chip, _ = deploy(model, MemristorConfig(read_noise=0.05, programming_noise=0.05), seed=7)
     recording = record_outputs(chip, split, batch_size=5, read_seed=11, show_progress=False)
     policy = SoftmaxConfidence(_threshold_inside(recording, 0.5))
     streamed, _ = stream_early_stop(chip, batches_of(split, 5), policy, read_seed=11)
@@ -105,7 +107,7 @@ def test_batch_size_does_not_change_noiseless_outputs(model, split):
 def test_full_t_sweep_equals_train_evaluate(model, split):
     recording = record_outputs(model, split, show_progress=False)
     full = threshold_sweep(recording, [1.0])[0]
-    assert full.mean_exit == T and full.load_saved == 0.0
+    assert full.mean_exit == T and full.steps_saved == 0.0
     assert full.accuracy == pytest.approx(evaluate(model, split)["accuracy"], abs=1e-6)  # float32 mean
 
 
@@ -115,8 +117,8 @@ def test_sweep_values_by_hand():
     recording = Recording(outputs, torch.tensor([0, 0]))
     eager, never = threshold_sweep(recording, [0.8, 1.0])
     # sample 0: p = sigmoid(4 / 2) = 0.881 > 0.8 at t = 1; sample 1: p = sigmoid(0.05) = 0.512, exits at T
-    assert (eager.mean_exit, eager.load_saved, eager.accuracy) == (2.5, pytest.approx(1 - 2.5 / 4), 0.5)
-    assert (never.mean_exit, never.load_saved, never.accuracy) == (4.0, 0.0, 0.5)
+    assert (eager.mean_exit, eager.steps_saved, eager.accuracy) == (2.5, pytest.approx(1 - 2.5 / 4), 0.5)
+    assert (never.mean_exit, never.steps_saved, never.accuracy) == (4.0, 0.0, 0.5)
     with pytest.raises(ValueError, match="thresholds is empty"):
         threshold_sweep(recording, [])
 
@@ -149,9 +151,9 @@ def test_timed_sweep_measures_both_runs(model, split):
     assert all(r.seconds > 0 and r.full_seconds > 0 and r.full_spread >= 0 for r in rows)
     assert rows[0].full_spread == rows[1].full_spread  # one measurement of the noise per sweep
     recording = record_outputs(model, split, batch_size=7, show_progress=False)
-    assert rows[0].load_saved == pytest.approx(load_saved(replay(recording.outputs, SoftmaxConfidence(0.5)).exit_step, T))
-    assert rows[1].load_saved == 0.0
-    row = TimedRow(0.8, seconds=3.0, full_seconds=10.0, load_saved=0.8)
+    assert rows[0].steps_saved == pytest.approx(steps_saved(replay(recording.outputs, SoftmaxConfidence(0.5)).exit_step, T))
+    assert rows[1].steps_saved == 0.0
+    row = TimedRow(0.8, seconds=3.0, full_seconds=10.0, steps_saved=0.8)
     assert row.time_saved == pytest.approx(0.7) and row.realised == pytest.approx(0.875)
 
 
@@ -167,12 +169,12 @@ def test_bad_arguments_raise(model, split, call, message):
 
 
 def test_timed_sweep_on_a_noisy_chip_reports_the_replayed_saving(model, split):
-    chip, _ = deploy(model, DeviceConfig(read_noise=0.05), seed=2)
+    chip, _ = deploy(model, MemristorConfig(read_noise=0.05), seed=2)
     recording = record_outputs(chip, split, batch_size=6, read_seed=5, show_progress=False)
     threshold = _threshold_inside(recording, 0.5)
     (row,) = timed_sweep(chip, batches_of(split, 6), [threshold], repeats=2, read_seed=5, show_progress=False)
-    expected = load_saved(replay(recording.outputs, SoftmaxConfidence(threshold)).exit_step, T)
-    assert 0 < expected and row.load_saved == pytest.approx(expected)
+    expected = steps_saved(replay(recording.outputs, SoftmaxConfidence(threshold)).exit_step, T)
+    assert 0 < expected and row.steps_saved == pytest.approx(expected)
 
 
 def test_realised_fraction_is_the_slope_through_the_origin():

@@ -7,11 +7,11 @@ import math
 import pytest
 import torch
 
-from primekit import memristor
-from primekit.memristor import DeviceConfig, Pairs
+from primekit.chip import memristor
+from primekit.chip.memristor import MemristorConfig, Pairs
 from primekit.seeding import make_generator
 
-CONFIG = DeviceConfig()
+CONFIG = MemristorConfig()
 N = 200_000  # cells per statistic: standard errors below 1 % of the spread
 
 
@@ -162,7 +162,7 @@ def test_equivalent_weight_noise_matches_monte_carlo():
 ])
 def test_bad_device_parameters_raise(field, value, message):
     with pytest.raises(ValueError, match=message):
-        DeviceConfig(**{field: value})
+        MemristorConfig(**{field: value})
 
 
 def test_bad_shapes_and_levels_raise():
@@ -202,7 +202,7 @@ def test_crossbar_error_is_exactly_zero_without_read_noise():
 
 def test_crossbar_error_is_proportional_to_the_read_noise_level():
     # a device range wide enough that no read is clipped: then G (1 + level eps) makes the error linear
-    wide = DeviceConfig(g_max_us=1000.0)
+    wide = MemristorConfig(g_max_us=1000.0)
     pairs = memristor.form((64, 32), wide, seed=13)
     levels = [0.01, 0.02, 0.05, 0.1, 0.2]
     sweep = memristor.crossbar_error_vs_read_noise(pairs, spike_voltages(16, 64, 0.3, 1), levels, repeats=4,

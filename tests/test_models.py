@@ -9,9 +9,14 @@ import pytest
 import torch
 
 import primekit
-from primekit.frames import FrameSpec, to_frames
-from primekit.models import PRIMENet, load_official_model, read_official_checkpoint, software_sources
-from primekit.timeloop import select_samples
+from primekit.data.frames import FrameSpec, to_frames
+from primekit.snn.models import (
+    PRIMENet,
+    load_official_model,
+    read_official_checkpoint,
+    software_sources,
+)
+from primekit.snn.timeloop import select_samples
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 CHECKPOINT = SHARED / "prime-official" / "classification.pt"
@@ -47,10 +52,10 @@ def test_released_checkpoint_keeps_half_of_each_layer():
     checkpoint = read_official_checkpoint(CHECKPOINT)
     assert abs(checkpoint.weights["conv1"].std().item() - 6.352) < 0.2  # N(0, 6.352^2) frozen weights
     model = load_official_model(CHECKPOINT)
-    assert primekit.subnet.kept_fractions(model) == {
-        "conv0": primekit.subnet.keep_count(600, 0.5) / 600,
-        "conv1": primekit.subnet.keep_count(19200, 0.5) / 19200,
-        "linear": primekit.subnet.keep_count(23040, 0.5) / 23040,
+    assert primekit.snn.subnet.kept_fractions(model) == {
+        "conv0": primekit.snn.subnet.keep_count(600, 0.5) / 600,
+        "conv1": primekit.snn.subnet.keep_count(19200, 0.5) / 19200,
+        "linear": primekit.snn.subnet.keep_count(23040, 0.5) / 23040,
     }
 
 
@@ -97,6 +102,6 @@ def test_bad_inputs_raise():
     with pytest.raises(ValueError, match=r"x_t must be one frame per sample, \[B, 2, 34, 34\]; got \(3, 34, 34\)"):
         model.step(torch.zeros(3, 34, 34), model.init_state(3))
     sources = software_sources()
-    sources["linear"] = primekit.weights.GaussianWeights((10, 100))
+    sources["linear"] = primekit.snn.weight_sources.GaussianWeights((10, 100))
     with pytest.raises(ValueError, match=r"sources\['linear'\] has shape \(10, 100\), the layer needs \(10, 2304\)"):
         PRIMENet(sources)

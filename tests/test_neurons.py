@@ -26,7 +26,7 @@ from primekit import (
     integrator_step,
     lif_step,
 )
-from primekit.neurons import constant_input_rate
+from primekit.snn.neurons import constant_input_rate
 
 
 def _run_steps(currents, params, dtype=torch.float64):

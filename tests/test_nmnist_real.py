@@ -8,12 +8,12 @@ import tonic
 import tonic.transforms as T
 from tonic import download_utils
 
-import primekit.nmnist as nmnist
+import primekit.data.nmnist as nmnist
 from primekit.__main__ import main
-from primekit.config import DataNotFoundError, get_profile
-from primekit.events import EVENT_DTYPE, SENSOR_SIZE, make_events, write_nmnist_bin
-from primekit.frames import FrameSpec, frames_for_dataset, to_frames
-from primekit.nmnist import RealNMNIST, fetch_nmnist, load_real_nmnist, split_dir
+from primekit.data.events import EVENT_DTYPE, SENSOR_SIZE, make_events, write_nmnist_bin
+from primekit.data.frames import FrameSpec, frames_for_dataset, to_frames
+from primekit.data.nmnist import RealNMNIST, fetch_nmnist, load_real_nmnist, split_dir
+from primekit.profiles import DataNotFoundError, get_profile
 
 CLASSES = (0, 3)
 
@@ -182,7 +182,7 @@ def test_data_info(fake_nmnist, data_root, capsys):
 
 def test_profile_on_real_data_streams_frames_equal_to_the_events(fake_nmnist, no_network):
     from primekit import Profile
-    from primekit.datasets import nmnist_events, nmnist_frames
+    from primekit.data.datasets import nmnist_events, nmnist_frames
 
     profile = Profile(name="fake-paper", data_source="nmnist", n_train=None, n_test=2, timesteps=5,
                       epochs=1, batch_size=2)

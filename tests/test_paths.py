@@ -9,7 +9,7 @@ import pytest
 
 import primekit
 import primekit.paths as paths
-from primekit.config import nmnist_dir
+from primekit.profiles import nmnist_dir
 
 PACKAGE = Path(primekit.__file__).resolve().parent
 REPO = PACKAGE.parent
@@ -81,7 +81,7 @@ def test_raw_dir_is_not_created(data_root):
 
 def test_package_dir_is_the_imported_package():
     assert paths.package_dir() == PACKAGE
-    assert (paths.package_dir() / "neurons.py").is_file()
+    assert (paths.package_dir() / "snn" / "neurons.py").is_file()
 
 
 def test_tests_never_write_into_the_repository_data_folder(data_root):

@@ -13,10 +13,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from primekit import memristor, plots  # noqa: E402
-from primekit.memristor import DeviceConfig  # noqa: E402
+from primekit import plots  # noqa: E402
+from primekit.chip import memristor
+from primekit.chip.memristor import MemristorConfig  # noqa: E402
 
-CONFIG = DeviceConfig()
+CONFIG = MemristorConfig()
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from primekit import plots  # noqa: E402
-from primekit.inference import SweepRow, TimedRow  # noqa: E402
+from primekit.inference.sweeps import SweepRow, TimedRow  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

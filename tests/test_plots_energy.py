@@ -10,9 +10,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from primekit.energy_model import EnergyRow, Lever, SensitivityRow  # noqa: E402
-from primekit.plots.energy import (plot_energy_breakdown, plot_energy_vs_threshold,  # noqa: E402
-                                   plot_operation_energies, plot_sensitivity, plot_work_reduction)
+from primekit.energy.prices import EnergyRow, Lever, SensitivityRow  # noqa: E402
+from primekit.plots.energy import (
+    plot_energy_breakdown,
+    plot_energy_vs_threshold,
+    plot_operation_energies,
+    plot_sensitivity,
+    plot_work_reduction,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -10,13 +10,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from primekit.plots.robustness import (  # noqa: E402
+from primekit.experiments.noise_anatomy import LayerNoise, Margins
+from primekit.experiments.noise_sweep import NoiseSweep, NoiseSweepConfig  # noqa: E402
+from primekit.plots.noise_robustness import (
     plot_accuracy_vs_noise,
     plot_early_stop_vs_noise,
     plot_layer_noise,
     plot_margin_flips,
 )
-from primekit.robustness import LayerNoise, Margins, NoiseSweep, NoiseSweepConfig  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -11,21 +11,20 @@ import numpy as np
 import pytest
 import torch
 
-from primekit.inference import record_outputs, threshold_sweep
-from primekit.memristor import DeviceConfig
-from primekit.robustness import (
-    NoiseSweepConfig,
-    deploy_range_filling,
+from primekit.chip.deploy import ChipWeights, deploy, deploy_range_filling
+from primekit.chip.memristor import MemristorConfig, equivalent_weight_noise, form
+from primekit.experiments.noise_anatomy import (
     flip_rate_by_ratio,
     layer_noise_anatomy,
-    noise_sweep,
     sweep_margins,
     weight_noise_factor,
 )
-from primekit.subnet import SubnetLinear
-from primekit.timeloop import StepModule
-from primekit.memristor import equivalent_weight_noise, form
-from primekit.weights import ChipWeights, FrozenWeights, deploy
+from primekit.experiments.noise_sweep import NoiseSweepConfig, noise_sweep
+from primekit.inference.evaluate import record_outputs
+from primekit.inference.sweeps import threshold_sweep
+from primekit.snn.subnet import SubnetLinear
+from primekit.snn.timeloop import StepModule
+from primekit.snn.weight_sources import FrozenWeights
 
 CLASSES = 10
 
@@ -108,9 +107,9 @@ def test_zero_noise_reproduces_the_noiseless_accuracy_exactly(task):
     split, weight = task
     dense, pruned = ToyClassifier(weight), ToyClassifier(weight, keep_ratio=0.5)
     # without a RESET spread a pruned pair holds exactly zero, so both chips compute what software does
-    device = DeviceConfig(g_reset_spread_us=0.0)
+    device = MemristorConfig(g_reset_spread_us=0.0)
     sweep = noise_sweep({"dense": dense, "pruned": pruned}, split,
-                        NoiseSweepConfig(levels=(0.0, 0.1), chips=3, device=device, batch_size=50),
+                        NoiseSweepConfig(levels=(0.0, 0.1), chips=3, memristor=device, batch_size=50),
                         show_progress=False)
     for m, model in enumerate((dense, pruned)):
         software = accuracy_by_hand(model, split)
@@ -121,7 +120,7 @@ def test_zero_noise_reproduces_the_noiseless_accuracy_exactly(task):
     sweep = noise_sweep({"pruned": pruned}, split, NoiseSweepConfig(levels=(0.0,), chips=2, batch_size=50),
                         show_progress=False)
     for chip in range(2):
-        by_hand, _ = deploy(pruned, DeviceConfig(), sweep.config.chip_seeds(chip)[0])
+        by_hand, _ = deploy(pruned, MemristorConfig(), sweep.config.chip_seeds(chip)[0])
         assert np.all(sweep.accuracy[0, :, 0, chip] == accuracy_by_hand(by_hand, split))
 
 
@@ -179,11 +178,11 @@ def test_programming_noise_scales_one_draw_per_chip():
     model = ToyClassifier(0.02 * torch.randn(CLASSES, 30, generator=torch.Generator().manual_seed(1)))
     config = NoiseSweepConfig(levels=(0.0, 0.02, 0.04), kinds=("programming",))
     seed = config.chip_seeds(1)[0]
-    g = [deploy(model, config.chip_device("programming", s), seed)[0].layer.weight_source.g_plus
+    g = [deploy(model, config.point_memristor("programming", s), seed)[0].layer.weight_source.g_plus
          for s in config.levels]
     assert torch.allclose(g[2] - g[0], 2 * (g[1] - g[0]), atol=1e-5)
     assert config.chip_seeds(0) != config.chip_seeds(1)
-    assert config.chip_device("read", 0.1).programming_noise == 0.0
+    assert config.point_memristor("read", 0.1).programming_noise == 0.0
 
 
 def test_early_stop_rows_equal_a_replay_by_hand(task, small_sweep):
@@ -191,7 +190,7 @@ def test_early_stop_rows_equal_a_replay_by_hand(task, small_sweep):
     sweep, models = small_sweep
     m, k, i, chip = 1, 1, 2, 1  # pruned, read noise, 20 %, second chip
     programming_seed, read_seed = SMALL.chip_seeds(chip)
-    device = SMALL.chip_device(SMALL.kinds[k], SMALL.levels[i])
+    device = SMALL.point_memristor(SMALL.kinds[k], SMALL.levels[i])
     chip_model, _ = deploy(models["pruned"], device, programming_seed)
     recording = record_outputs(chip_model, split, batch_size=50, read_seed=read_seed, show_progress=False)
     rows = threshold_sweep(recording, SMALL.thresholds)
@@ -238,14 +237,14 @@ def test_layer_anatomy_by_hand_and_by_monte_carlo(task):
     split, weight = task
     model = ToyClassifier(weight, keep_ratio=0.5)
     row, = layer_noise_anatomy(model, split, seed=3)
-    chip, _ = deploy(model, DeviceConfig(), 3)
+    chip, _ = deploy(model, MemristorConfig(), 3)
     pairs = chip.layer.weight_source.pairs
-    kappa = DeviceConfig().weight_scale
+    kappa = MemristorConfig().weight_scale
     assert row.layer == "layer" and row.pairs == weight.numel()
     assert row.reset_fraction == pytest.approx(0.5, abs=1 / weight.numel())
     kept = ~pairs.reset
     assert row.kept_weight_std_us == pytest.approx((pairs.g_plus - pairs.g_minus)[kept].std().item(), rel=1e-6)
-    w = pairs.weights(DeviceConfig())
+    w = pairs.weights(MemristorConfig())
     noise_rms = kappa * (pairs.g_plus**2 + pairs.g_minus**2).mean().sqrt()
     assert row.weight_noise == pytest.approx((noise_rms / w.std()).item(), rel=1e-5)
     # current noise by hand: variance kappa^2 sum_i x_i^2 (G+^2 + G-^2)
@@ -256,7 +255,7 @@ def test_layer_anatomy_by_hand_and_by_monte_carlo(task):
     # and by Monte Carlo: a read-noise chip's relative current error is level x current_noise
     level = 0.03
     quiet = record_outputs(chip, split, batch_size=1, show_progress=False).outputs
-    noisy_chip, _ = deploy(model, DeviceConfig(read_noise=level), 3)
+    noisy_chip, _ = deploy(model, MemristorConfig(read_noise=level), 3)
     noisy = record_outputs(noisy_chip, split, batch_size=1, read_seed=5, show_progress=False).outputs
     measured = ((noisy - quiet).pow(2).mean() / quiet.pow(2).mean()).sqrt().item()
     # 400 x 5 independent reads of 10 outputs: the RMS is estimated to about 1 %
@@ -266,7 +265,7 @@ def test_layer_anatomy_by_hand_and_by_monte_carlo(task):
 def test_range_filling_deployment_keeps_the_weights_and_fills_the_range(task):
     split, weight = task
     x = split.time_major()
-    quiet = DeviceConfig(g_reset_spread_us=0.0)
+    quiet = MemristorConfig(g_reset_spread_us=0.0)
     for keep_ratio in (1.0, 0.5):
         model = ToyClassifier(weight, keep_ratio)
         chip, scales = deploy_range_filling(model, quiet, seed=2)
@@ -290,10 +289,10 @@ def test_range_filling_draws_the_same_programming_noise_as_deploy(task):
     # the same chip seed gives every cell the same relative deviation eps, whatever its conductance
     _, weight = task
     model = ToyClassifier(weight)
-    noisy = DeviceConfig(programming_noise=0.05)
+    noisy = MemristorConfig(programming_noise=0.05)
     deviations, inside = [], torch.ones(weight.shape, dtype=torch.bool)
     for deploy_fn in (deploy, deploy_range_filling):
-        nominal = deploy_fn(model, DeviceConfig(), 4)[0].layer.weight_source.g_plus
+        nominal = deploy_fn(model, MemristorConfig(), 4)[0].layer.weight_source.g_plus
         programmed = deploy_fn(model, noisy, 4)[0].layer.weight_source.g_plus
         inside &= (nominal > 0.1) & (programmed < noisy.g_max_us)      # not clipped
         deviations.append(programmed / nominal - 1)
@@ -303,17 +302,17 @@ def test_range_filling_draws_the_same_programming_noise_as_deploy(task):
 
 
 def test_range_filling_keeps_formed_chips_as_they_are():
-    config = DeviceConfig()
+    config = MemristorConfig()
     pairs = form((CLASSES, 12), config, seed=5)
     model = ToyClassifier(torch.zeros(CLASSES, 12))
     model.layer.weight_source = ChipWeights(pairs, config.with_noise(programming=0.0, read=0.0))
-    chip, scales = deploy_range_filling(model, DeviceConfig(weight_scale=0.003), seed=1)
+    chip, scales = deploy_range_filling(model, MemristorConfig(weight_scale=0.003), seed=1)
     assert scales == {"layer": config.weight_scale}
     assert torch.equal(chip.layer.weight_source.g_plus, pairs.g_plus)
 
 
 def test_weight_noise_factor_follows_the_formula():
-    config = DeviceConfig()
+    config = MemristorConfig()
     s = config.g_formed_spread_us
     assert weight_noise_factor(config) == pytest.approx(math.hypot(config.g_mean_us, s) / s, rel=0.02)
     assert weight_noise_factor(config.with_noise(read=0.3)) == weight_noise_factor(config)
@@ -348,6 +347,6 @@ def test_bad_requests_raise(task, small_sweep):
     with pytest.raises(ValueError, match="quantity='loss'"):
         sweep.stats("dense", "read", 0.8, "loss")
     with pytest.raises(ValueError, match="kind='thermal'"):
-        SMALL.chip_device("thermal", 0.1)
+        SMALL.point_memristor("thermal", 0.1)
     with pytest.raises(ValueError, match="edges"):
         flip_rate_by_ratio(sweep_margins(sweep, "dense", "read", 0.2), [1.0])

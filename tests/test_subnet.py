@@ -6,8 +6,15 @@ import pytest
 import torch
 
 import primekit
-from primekit.subnet import SubnetConv2d, SubnetLinear, init_scores, keep_count, kept_fractions, topk_mask
-from primekit.weights import GaussianWeights, TrainableWeights
+from primekit.snn.subnet import (
+    SubnetConv2d,
+    SubnetLinear,
+    init_scores,
+    keep_count,
+    kept_fractions,
+    topk_mask,
+)
+from primekit.snn.weight_sources import GaussianWeights, TrainableWeights
 
 
 def authors_mask(scores: torch.Tensor, sparsity: float) -> torch.Tensor:

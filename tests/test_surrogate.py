@@ -7,7 +7,7 @@ import torch
 from torch.testing import assert_close
 
 from primekit import PRIME_LIF, FastSigmoid, LIFParameters, Rectangle, lif_step
-from primekit.surrogate import heaviside
+from primekit.snn.surrogate import heaviside
 
 SURROGATES = [Rectangle(), Rectangle(0.1), Rectangle(2.0), FastSigmoid(), FastSigmoid(1.0)]
 

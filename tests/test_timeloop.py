@@ -20,7 +20,7 @@ from primekit import (
     run,
     select_samples,
 )
-from primekit.timeloop import map_state
+from primekit.snn.timeloop import map_state
 
 
 def _inputs(seed, *shape, scale=0.4):

@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 import primekit
-from primekit import train
-from primekit.datasets import nmnist_frames
+from primekit.data.datasets import nmnist_frames
+from primekit.experiments import training as train
 
 SMALL = primekit.Profile(name="small", data_source="emulated", n_train=40, n_test=20, timesteps=10,
                          epochs=1, batch_size=20, seed=0)
@@ -41,7 +41,7 @@ def test_each_method_builds_the_documented_network():
     assert tuned.conv0.keep_mask() is None
     w = chip.conv1.weight_source.read()
     assert abs(w.std().item() / 0.01 - 6.36) < 0.3  # 0.01 (G+ - G-) of a formed chip
-    assert primekit.subnet.kept_fractions(software)["linear"] == primekit.subnet.keep_count(23040, 0.5) / 23040
+    assert primekit.snn.subnet.kept_fractions(software)["linear"] == primekit.snn.subnet.keep_count(23040, 0.5) / 23040
 
 
 def test_score_training_halves_the_loss_on_one_fixed_batch(small_frames):

@@ -9,12 +9,13 @@ import torch
 from torch import nn
 
 import primekit
-from primekit import memristor
-from primekit.memristor import DeviceConfig
-from primekit.timeloop import StepModule
-from primekit.weights import ChipWeights, GaussianWeights, TrainableWeights, deploy, reseed_reads
+from primekit.chip import memristor
+from primekit.chip.deploy import ChipWeights, deploy, reseed_reads
+from primekit.chip.memristor import MemristorConfig
+from primekit.snn.timeloop import StepModule
+from primekit.snn.weight_sources import GaussianWeights, TrainableWeights
 
-CONFIG = DeviceConfig()
+CONFIG = MemristorConfig()
 
 
 class MaskedLinear(StepModule):

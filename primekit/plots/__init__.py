@@ -6,12 +6,20 @@ torch tensors or NumPy arrays; time axes count steps from 1. :func:`use_style` a
 with the package.
 """
 
-from ._base import OFF_COLOR, ON_COLOR, SIGNED_CMAP, STYLE_PATH, use_style
-from .device import *  # noqa: F401,F403
+from ._base import (  # noqa: F401 (used by tests and notebooks)
+    OFF_COLOR,
+    ON_COLOR,
+    SIGNED_CMAP,
+    STYLE_PATH,
+    _figure_and_axes,
+    _normal_pdf,
+    _to_numpy,
+    use_style,
+)
 from .early_stop import *  # noqa: F401,F403
 from .energy import *  # noqa: F401,F403
-from .events import *  # noqa: F401,F403
-from .neurons import *  # noqa: F401,F403
-from .robustness import *  # noqa: F401,F403
-from .training import *  # noqa: F401,F403
-from ._base import _figure_and_axes, _normal_pdf, _to_numpy  # noqa: F401 (used by tests and notebooks)
+from .event_data import *  # noqa: F401,F403
+from .lif_neurons import *  # noqa: F401,F403
+from .memristor_noise import *  # noqa: F401,F403
+from .noise_robustness import *  # noqa: F401,F403
+from .subnet_scoring import *  # noqa: F401,F403

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._base import _figure_and_axes, _steps, _to_numpy
+from primekit.plots._base import _figure_and_axes, _steps, _to_numpy
 
 
 def plot_running_confidence(confidence, threshold: float, ax=None, *, label: str = "running confidence"):
@@ -31,7 +31,7 @@ def plot_threshold_sweep(sweeps: dict, timesteps: int, axes=None, *, full_accura
     """Accuracy (left) and mean exit step (right) against the threshold, one line per network (Fig 3b).
 
     Args:
-        sweeps: ``{name: [SweepRow, ...]}`` (see :func:`primekit.inference.threshold_sweep`).
+        sweeps: ``{name: [SweepRow, ...]}`` (see :func:`primekit.inference.sweeps.threshold_sweep`).
         timesteps: T, drawn as the ceiling of the mean exit.
         full_accuracy: optional ``{name: accuracy at full T}``, drawn as dotted lines.
     """
@@ -140,10 +140,10 @@ def plot_wall_time(timed: dict, ax=None):
     ax.plot([0, 100], [0, 100], color="k", linestyle="--", linewidth=1.0, label="time saved = steps saved")
     ax.plot([0, 100], [0, 70], color="0.5", linestyle=":", linewidth=1.0, label="70 % of the steps saved")
     for k, (name, rows) in enumerate(timed.items()):
-        ax.plot([100 * r.load_saved for r in rows], [100 * r.time_saved for r in rows], marker="o",
+        ax.plot([100 * r.steps_saved for r in rows], [100 * r.time_saved for r in rows], marker="o",
                 color=f"C{k}", label=name)
         for r in rows:
-            ax.annotate(f"{r.threshold:g}", (100 * r.load_saved, 100 * r.time_saved), fontsize=7,
+            ax.annotate(f"{r.threshold:g}", (100 * r.steps_saved, 100 * r.time_saved), fontsize=7,
                         xytext=(3, -9), textcoords="offset points")
     ax.set_xlabel("timesteps saved, 1 - mean exit / T (%)")
     ax.set_ylabel("wall time saved vs full T (%)")

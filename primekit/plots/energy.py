@@ -6,7 +6,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._base import _figure_and_axes
+from primekit.plots._base import _figure_and_axes
 
 #: Colours of the two systems (digital, hybrid), used in every figure of the chapter.
 SYSTEM_COLORS = {"digital": "#D55E00", "hybrid": "#0072B2"}
@@ -73,7 +73,7 @@ def plot_work_reduction(stages: dict, ax=None, *, unit: str = "operations per im
 def plot_energy_vs_threshold(rows, axes=None, *, paper_ratio: float | None = None):
     """Energy per image of both systems (left, log scale) and their ratio (right) against the threshold.
 
-    The counterpart of the paper's Fig. 3f. ``rows`` are :class:`primekit.energy_model.EnergyRow` (threshold,
+    The counterpart of the paper's Fig. 3f. ``rows`` are :class:`primekit.energy.prices.EnergyRow` (threshold,
     mean exit, ``digital_pj``, ``hybrid_pj``, ``ratio``); energies are drawn in uJ. Thresholds are spaced evenly
     (they crowd near 1) and labelled; the mean exit step is written above the digital points. ``paper_ratio``
     is drawn as a dashed line on the right.
@@ -157,7 +157,7 @@ def plot_sensitivity(rows, ax=None, *, paper_ratio: float | None = None):
     """Tornado chart: the efficiency ratio at both ends of every lever, largest swing on top (log axis).
 
     Args:
-        rows: :class:`primekit.energy_model.SensitivityRow` (lever, ``ratio_low``, ``ratio_high``,
+        rows: :class:`primekit.energy.prices.SensitivityRow` (lever, ``ratio_low``, ``ratio_high``,
             ``ratio_default``), drawn top to bottom in the given order.
         ax: axes to draw into; a new figure when None.
         paper_ratio: the paper's ratio, a dashed line.

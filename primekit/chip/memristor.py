@@ -1,0 +1,334 @@
+"""A memristor chip: differential pairs, formation randomness, RESET, programming and read noise.
+
+Every weight lives in a *differential pair* of memristor cells, ``w = weight_scale * (G+ - G-)``,
+conductances in microsiemens (uS). The pipeline, one testable step each (after aihwkit's device
+pipeline, with one knob per noise term):
+
+1. :func:`form` - electroforming leaves every cell at a random conductance (quasi-normal, clipped to the
+   device range). This randomness is not noise in PRIME: it *is* the random weight the network prunes.
+   A cell's conductance is the sum of a device-to-device part (its own mean, fixed) and a cycle-to-cycle
+   part (redrawn at every re-programming, see :func:`reprogram_cycles`).
+2. :func:`reset_pruned` - pruned pairs are RESET: both cells go to the high-resistance state
+   ``g_reset_us`` (small spread), so the pair's weight is near zero but not exactly zero.
+3. :func:`program` - *programming noise*: writing the pairs onto a chip misses every cell's intended
+   conductance by a relative error ``programming_noise`` (fixed once per chip seed).
+4. :func:`read` - *read noise*: every read of the array sees each cell's conductance with a fresh
+   relative fluctuation ``read_noise`` (in an SNN: every timestep).
+
+Both noises act on each cell's own conductance, on G+ and G- separately: noise lives in devices, not
+in weights. :func:`equivalent_weight_noise` converts a cell-level level into the weight-level spread it
+causes. Zero noise is the identity. The numbers in :class:`MemristorConfig` are illustrative defaults
+chosen so that ``G+ - G-`` has the spread of the authors' software weights (std 6.352 uS); the paper
+does not report its devices' conductance range or noise magnitudes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from primekit.checks import check_non_negative, check_positive, is_number
+from primekit.seeding import derive_seed, make_generator
+
+
+@dataclass(frozen=True)
+class MemristorConfig:
+    """Device parameters (conductances in uS, voltages in V, noise levels relative, i.e. 0.05 = 5 %).
+
+    Attributes:
+        g_mean_us: mean conductance of a formed cell.
+        g_device_spread_us: device-to-device std of each cell's own mean conductance.
+        g_cycle_spread_us: cycle-to-cycle std around a cell's mean at each (re-)programming.
+            Formed cells spread by ``sqrt(device^2 + cycle^2)`` = 4.5 uS with the defaults, so that
+            ``G+ - G-`` has std 6.36 uS, the authors' software weights (N(0, 6.352^2)).
+        g_min_us, g_max_us: the device's conductance range; conductances are clipped to it.
+        g_reset_us: conductance of a RESET (high-resistance) cell.
+        g_reset_spread_us: std of the RESET conductance.
+        read_voltage_v: voltage applied to a row during a read (for currents and energy).
+        weight_scale: network weight per uS of ``G+ - G-`` (the authors' code: 0.01).
+        programming_noise: relative std of a cell's deviation from its intended conductance, once per chip.
+        read_noise: relative std of a cell's conductance fluctuation, redrawn at every read.
+    """
+
+    g_mean_us: float = 20.0
+    g_device_spread_us: float = 4.0
+    g_cycle_spread_us: float = 2.06
+    g_min_us: float = 0.0
+    g_max_us: float = 40.0
+    g_reset_us: float = 0.5
+    g_reset_spread_us: float = 0.05
+    read_voltage_v: float = 0.2
+    weight_scale: float = 0.01
+    programming_noise: float = 0.0
+    read_noise: float = 0.0
+
+    def __post_init__(self) -> None:
+        check_non_negative(self, "g_device_spread_us", "g_cycle_spread_us", "g_reset_spread_us",
+                           "programming_noise", "read_noise", "g_min_us")
+        check_positive(self, "read_voltage_v", "weight_scale")
+        if not (is_number(self.g_max_us) and self.g_max_us > self.g_min_us):
+            raise ValueError(f"g_max_us={self.g_max_us!r} must be > g_min_us={self.g_min_us!r}")
+        for name in ("g_mean_us", "g_reset_us"):
+            value = getattr(self, name)
+            if not (is_number(value) and self.g_min_us <= value <= self.g_max_us):
+                raise ValueError(
+                    f"{name}={value!r} must lie in the device range [{self.g_min_us}, {self.g_max_us}] uS"
+                )
+
+    @property
+    def g_formed_spread_us(self) -> float:
+        """Std of a formed cell's conductance across the chip, ``sqrt(device^2 + cycle^2)``."""
+        return math.hypot(self.g_device_spread_us, self.g_cycle_spread_us)
+
+    @property
+    def g_mid_us(self) -> float:
+        """Middle of the device range: both cells of a zero weight sit here when weights are mapped."""
+        return 0.5 * (self.g_min_us + self.g_max_us)
+
+    def with_noise(self, *, programming: float | None = None, read: float | None = None) -> "MemristorConfig":
+        """A copy with other noise levels."""
+        from dataclasses import replace
+
+        changes = {}
+        if programming is not None:
+            changes["programming_noise"] = programming
+        if read is not None:
+            changes["read_noise"] = read
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Conductances of an array of differential pairs, ``g_plus`` and ``g_minus`` (uS), same shape.
+
+    ``reset`` marks RESET pairs (bool, same shape), ``None`` if none are.
+    """
+
+    g_plus: torch.Tensor
+    g_minus: torch.Tensor
+    reset: torch.Tensor | None = None
+
+    def __post_init__(self) -> None:
+        if self.g_plus.shape != self.g_minus.shape:
+            raise ValueError(
+                f"g_plus has shape {tuple(self.g_plus.shape)} but g_minus has {tuple(self.g_minus.shape)}"
+            )
+        if self.reset is not None and self.reset.shape != self.g_plus.shape:
+            raise ValueError(f"reset has shape {tuple(self.reset.shape)}, the pairs {tuple(self.g_plus.shape)}")
+
+    @property
+    def shape(self) -> torch.Size:
+        return self.g_plus.shape
+
+    def weights(self, config: MemristorConfig) -> torch.Tensor:
+        """The weights these pairs hold, ``weight_scale * (G+ - G-)``."""
+        return pairs_to_weights(self.g_plus, self.g_minus, config)
+
+
+def pairs_to_weights(g_plus: torch.Tensor, g_minus: torch.Tensor, config: MemristorConfig) -> torch.Tensor:
+    """``weight_scale * (G+ - G-)`` (conductances in uS)."""
+    return config.weight_scale * (g_plus - g_minus)
+
+
+def weights_to_pairs(weights: torch.Tensor, config: MemristorConfig) -> tuple[Pairs, int]:
+    """Map arbitrary (e.g. weight-tuned) weights onto pairs: ``G+/- = G_mid +/- w / (2 weight_scale)``.
+
+    Conductances outside the device range are clipped to it; the number of clipped cells is returned
+    so the caller can report it (a weight whose pair needs more than the range cannot be stored).
+    """
+    half = weights / (2.0 * config.weight_scale)
+    wanted_plus, wanted_minus = config.g_mid_us + half, config.g_mid_us - half
+    g_plus = wanted_plus.clamp(config.g_min_us, config.g_max_us)
+    g_minus = wanted_minus.clamp(config.g_min_us, config.g_max_us)
+    clipped = int((g_plus != wanted_plus).sum() + (g_minus != wanted_minus).sum())
+    return Pairs(g_plus, g_minus), clipped
+
+
+def _normal(shape, generator: torch.Generator) -> torch.Tensor:
+    return torch.randn(shape, generator=generator)
+
+
+def form(shape, config: MemristorConfig = MemristorConfig(), seed: int = 0) -> Pairs:
+    """Electroform a chip: every cell's conductance is random, ``N(g_mean, g_formed_spread)`` clipped.
+
+    The same ``seed`` gives the same chip. Device-to-device and cycle-to-cycle parts are drawn
+    separately (so :func:`reprogram_cycles` with the same seed shares the device part).
+    """
+    generator = make_generator(seed)
+    cells = []
+    for _ in range(2):  # G+ then G-
+        device_mean = config.g_mean_us + config.g_device_spread_us * _normal(shape, generator)
+        cells.append(device_mean + config.g_cycle_spread_us * _normal(shape, generator))
+    g_plus, g_minus = (c.clamp(config.g_min_us, config.g_max_us) for c in cells)
+    return Pairs(g_plus, g_minus)
+
+
+def reprogram_cycles(n_cells: int, n_cycles: int, config: MemristorConfig = MemristorConfig(), seed: int = 0) -> torch.Tensor:
+    """Conductances (uS) of ``n_cells`` cells re-programmed ``n_cycles`` times: ``[n_cycles, n_cells]``.
+
+    Each cell keeps its own mean (device-to-device part) and each cycle redraws the cycle-to-cycle part,
+    so a cell's mean over cycles spreads by ``g_device_spread_us`` across cells and its std over cycles
+    is about ``g_cycle_spread_us``.
+    """
+    if n_cells < 1 or n_cycles < 1:
+        raise ValueError(f"n_cells={n_cells!r} and n_cycles={n_cycles!r} must be >= 1")
+    generator = make_generator(seed)
+    device_mean = config.g_mean_us + config.g_device_spread_us * _normal((n_cells,), generator)
+    cycles = device_mean + config.g_cycle_spread_us * _normal((n_cycles, n_cells), generator)
+    return cycles.clamp(config.g_min_us, config.g_max_us)
+
+
+def reset_pruned(pairs: Pairs, keep: torch.Tensor, config: MemristorConfig = MemristorConfig(), seed: int = 0) -> Pairs:
+    """RESET the pairs of pruned weights (``keep == False``): both cells to ``g_reset_us`` (+ spread).
+
+    Kept pairs are unchanged. A RESET pair's weight is ``weight_scale * (G+ - G-)`` with both cells near
+    ``g_reset_us``: close to zero (std ``sqrt(2) * g_reset_spread_us * weight_scale``), not exactly zero.
+    """
+    keep = torch.as_tensor(keep, dtype=torch.bool)
+    if keep.shape != pairs.shape:
+        raise ValueError(f"keep has shape {tuple(keep.shape)} but the pairs have {tuple(pairs.shape)}")
+    generator = make_generator(seed)
+    reset_plus = config.g_reset_us + config.g_reset_spread_us * _normal(pairs.shape, generator)
+    reset_minus = config.g_reset_us + config.g_reset_spread_us * _normal(pairs.shape, generator)
+    reset_plus = reset_plus.clamp(config.g_min_us, config.g_max_us)
+    reset_minus = reset_minus.clamp(config.g_min_us, config.g_max_us)
+    return Pairs(
+        torch.where(keep, pairs.g_plus, reset_plus),
+        torch.where(keep, pairs.g_minus, reset_minus),
+        reset=~keep,
+    )
+
+
+def _relative_noise(pairs: Pairs, level: float, generator: torch.Generator, config: MemristorConfig) -> Pairs:
+    if level == 0:
+        return pairs
+    noisy = [
+        (g * (1.0 + level * _normal(g.shape, generator))).clamp(config.g_min_us, config.g_max_us)
+        for g in (pairs.g_plus, pairs.g_minus)
+    ]
+    return Pairs(noisy[0], noisy[1], pairs.reset)
+
+
+def _check_level(name: str, level) -> float:
+    if not (is_number(level) and level >= 0):
+        raise ValueError(f"{name}={level!r} must be >= 0 (relative std, e.g. 0.05 for 5 %)")
+    return float(level)
+
+
+def program(pairs: Pairs, config: MemristorConfig = MemristorConfig(), seed: int = 0) -> Pairs:
+    """Write ``pairs`` onto a chip: each cell lands at ``G (1 + programming_noise * eps)``, eps ~ N(0, 1).
+
+    The deviation is fixed by ``seed`` (one chip); zero programming noise returns ``pairs`` unchanged.
+    """
+    level = _check_level("programming_noise", config.programming_noise)
+    return _relative_noise(pairs, level, make_generator(seed), config)
+
+
+def read(pairs: Pairs, config: MemristorConfig, generator: torch.Generator) -> Pairs:
+    """One read of the array: each cell seen as ``G (1 + read_noise * eps)``, eps redrawn at every call.
+
+    Like programmed values, read values are clipped to the device range (a conductance cannot be negative).
+    """
+    level = _check_level("read_noise", config.read_noise)
+    return _relative_noise(pairs, level, generator, config)
+
+
+def crossbar_currents(voltages: torch.Tensor, pairs: Pairs) -> torch.Tensor:
+    """Column currents (uA) of a crossbar of pairs: ``I_j = sum_i V_i (G+_ij - G-_ij)``.
+
+    Ohm's law gives each cell's current ``V_i G_ij``; Kirchhoff's current law sums them on column j; the
+    pair's two columns are subtracted. ``voltages``: ``[..., rows]`` in V; pairs ``[rows, columns]`` in uS.
+    """
+    if pairs.g_plus.dim() != 2:
+        raise ValueError(f"a crossbar is 2-D [rows, columns]; the pairs have shape {tuple(pairs.shape)}")
+    if voltages.shape[-1] != pairs.shape[0]:
+        raise ValueError(
+            f"voltages have {voltages.shape[-1]} rows but the crossbar has {pairs.shape[0]} (shape {tuple(pairs.shape)})"
+        )
+    return voltages @ pairs.g_plus - voltages @ pairs.g_minus
+
+
+def equivalent_weight_noise(pairs: Pairs, level: float, config: MemristorConfig = MemristorConfig()) -> float:
+    """The weight-level spread that cell-level relative noise ``level`` causes, relative to the weights' spread.
+
+    Noise ``level * G`` on both cells adds weight noise of std ``weight_scale * level * sqrt(G+^2 + G-^2)``
+    to each pair; this returns its root-mean-square over the array divided by the std of the weights.
+    Because both cells sit near ``g_mean`` while their difference is small, a few percent of cell noise is
+    a much larger fraction of the weights (about ``level * sqrt(g_mean^2 + s^2) / s`` for formed cells).
+    """
+    level = _check_level("level", level)
+    weights = pairs.weights(config)
+    noise_var = (config.weight_scale * level) ** 2 * (pairs.g_plus**2 + pairs.g_minus**2)
+    return float(noise_var.mean().sqrt() / weights.std())
+
+
+@dataclass(frozen=True)
+class ReadNoiseSweep:
+    """Relative crossbar output errors at several read-noise levels (see :func:`crossbar_error_vs_read_noise`).
+
+    Attributes:
+        levels: the relative read-noise levels, shape ``[L]`` (0.05 = 5 %).
+        errors: relative output error of every repeat, shape ``[L, R]`` (0.1 = 10 %).
+    """
+
+    levels: torch.Tensor
+    errors: torch.Tensor
+
+    @property
+    def mean(self) -> torch.Tensor:
+        """Mean relative error over repeats, ``[L]``."""
+        return self.errors.mean(dim=1)
+
+    @property
+    def spread(self) -> torch.Tensor:
+        """Standard deviation of the relative error over repeats, ``[L]`` (zeros for a single repeat)."""
+        if self.errors.shape[1] < 2:
+            return torch.zeros_like(self.levels)
+        return self.errors.std(dim=1)
+
+
+def relative_output_error(ideal: torch.Tensor, noisy: torch.Tensor) -> float:
+    """``RMS(noisy - ideal) / RMS(ideal)`` over all entries (e.g. every column of every input vector)."""
+    if ideal.shape != noisy.shape:
+        raise ValueError(f"ideal has shape {tuple(ideal.shape)} but noisy has {tuple(noisy.shape)}")
+    scale = ideal.double().pow(2).mean().sqrt()
+    if scale == 0:
+        raise ValueError("the ideal output is zero everywhere: a relative error is undefined")
+    return float((noisy.double() - ideal.double()).pow(2).mean().sqrt() / scale)
+
+
+def crossbar_error_vs_read_noise(pairs: Pairs, voltages: torch.Tensor, levels, repeats: int = 10,
+                                 config: MemristorConfig = MemristorConfig(), seed: int = 0) -> ReadNoiseSweep:
+    """How much read noise perturbs a crossbar's output currents, for each level in ``levels``.
+
+    For every level and repeat the array is read once (:func:`read` with ``read_noise = level``) and
+    all input vectors ``voltages`` (``[B, rows]`` in V) are applied to that read; the error is
+    :func:`relative_output_error` of the noisy currents against the noise-free ones
+    (:func:`crossbar_currents`, computed in float64). Repeat ``r`` uses the same random draws at every
+    level (common random numbers, seed derived from ``seed`` and ``r``), so the curves differ only by
+    the level: without clipping the error is exactly proportional to it.
+
+    For one-hot inputs the expected squared error is the squared :func:`equivalent_weight_noise`; for
+    other inputs with zero-mean random weights it is close to it.
+    """
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats={repeats!r} must be a positive integer")
+    levels = [_check_level("level", float(level) if isinstance(level, torch.Tensor) else level)
+              for level in levels]
+    if not levels:
+        raise ValueError("levels is empty: give at least one read-noise level")
+    exact = Pairs(pairs.g_plus.double(), pairs.g_minus.double(), pairs.reset)
+    voltages = voltages.double()
+    ideal = crossbar_currents(voltages, exact)
+    if ideal.pow(2).sum() == 0:
+        raise ValueError("the noise-free output is zero everywhere (all voltages zero?): "
+                         "a relative error is undefined")
+    errors = torch.zeros(len(levels), repeats, dtype=torch.float64)
+    for r in range(repeats):
+        read_seed = derive_seed(seed, "crossbar-read", r)
+        for i, level in enumerate(levels):
+            noisy = read(exact, config.with_noise(read=level), make_generator(read_seed))
+            errors[i, r] = relative_output_error(ideal, crossbar_currents(voltages, noisy))
+    return ReadNoiseSweep(torch.tensor(levels, dtype=torch.float64), errors)

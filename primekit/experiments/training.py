@@ -1,0 +1,210 @@
+"""Training and evaluation of the PRIME network, and the five methods the paper compares (Fig. 3e).
+
+========================  ===============================================  ===========
+method                    weights                                          trained
+========================  ===============================================  ===========
+``weight-tuning``         Kaiming-uniform, trainable, no mask (BPTT)       weights
+``software-pruning``      frozen ``0.01 * N(0, 6.352^2)``, keep 50 %       scores
+``memristor-pruning``     frozen, one formed chip's ``0.01 (G+ - G-)``     scores
+``random-software``       as software-pruning, mask of the initial scores  nothing
+``random-memristor``      as memristor-pruning, mask of the initial scores nothing
+========================  ===============================================  ===========
+
+Training: Adam (lr 1e-3, weight decay 5e-4), cosine annealing over the epochs, cross-entropy on the
+time-mean logits; only the parameters that require gradients change (asserted for the frozen weights).
+:func:`train_method` caches the trained model and its history, keyed by the profile, the method's
+config, the data and primekit's code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from primekit import cache, profiles
+from primekit.chip.deploy import ChipWeights
+from primekit.chip.memristor import MemristorConfig, form
+from primekit.data.datasets import FrameSplit, nmnist_frames
+from primekit.progress import progress
+from primekit.seeding import derive_seed, make_generator
+from primekit.snn.models import (
+    WEIGHT_SHAPES,
+    PRIMENet,
+    kaiming_sources,
+    software_sources,
+)
+
+#: The five methods of the paper's Fig. 3e, by the names used everywhere in primekit and the book.
+METHODS = ("weight-tuning", "software-pruning", "memristor-pruning", "random-software", "random-memristor")
+#: Methods whose weights come from a formed memristor chip.
+CHIP_METHODS = ("memristor-pruning", "random-memristor")
+#: Methods that are not trained (they keep the mask of their initial scores).
+UNTRAINED_METHODS = ("random-software", "random-memristor")
+#: The trained methods, compared under noise (Fig. 3g) and on the inpainting task (Fig. 4c).
+TRAINED_METHODS = tuple(m for m in METHODS if m not in UNTRAINED_METHODS)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How one method is trained (the profile gives epochs, batch size and seed).
+
+    Attributes:
+        method: one of :data:`METHODS`.
+        lr: Adam learning rate.
+        weight_decay: Adam weight decay (L2), applied to whatever is trained.
+        keep_ratio: fraction of weights kept by the pruning methods.
+        memristor: the memristor device whose formed conductances give the chip methods' weights.
+    """
+
+    method: str
+    lr: float = 1e-3
+    weight_decay: float = 5e-4
+    keep_ratio: float = 0.5
+    memristor: MemristorConfig = field(default_factory=MemristorConfig)
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"method={self.method!r} is not one of {METHODS}")
+        if not self.lr > 0:
+            raise ValueError(f"lr={self.lr!r} must be > 0")
+        if not self.weight_decay >= 0:
+            raise ValueError(f"weight_decay={self.weight_decay!r} must be >= 0")
+
+
+def chip_sources(memristor: MemristorConfig, seed: int) -> dict[str, ChipWeights]:
+    """One formed chip per layer (read noise off: training uses the formed conductances as they are)."""
+    noiseless = memristor.with_noise(programming=0.0, read=0.0)
+    return {name: ChipWeights(form(shape, noiseless, derive_seed(seed, "chip", name)), noiseless)
+            for name, shape in WEIGHT_SHAPES.items()}
+
+
+def build_model(train_config: TrainConfig, seed: int) -> PRIMENet:
+    """The untrained network for ``train_config.method`` (weights and scores drawn from ``seed``)."""
+    method = train_config.method
+    if method == "weight-tuning":
+        return PRIMENet(kaiming_sources(seed), keep_ratio=1.0, seed=seed)
+    if method in CHIP_METHODS:
+        return PRIMENet(chip_sources(train_config.memristor, seed), train_config.keep_ratio, seed=seed)
+    return PRIMENet(software_sources(seed), train_config.keep_ratio, seed=seed)
+
+
+@dataclass
+class History:
+    """Per-epoch training record: mean training loss, training accuracy, test accuracy, seconds."""
+
+    loss: list = field(default_factory=list)
+    train_accuracy: list = field(default_factory=list)
+    test_accuracy: list = field(default_factory=list)
+    seconds: list = field(default_factory=list)
+
+
+def _batches(n: int, batch_size: int, generator: torch.Generator | None):
+    order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
+    for start in range(0, n, batch_size):
+        yield order[start:start + batch_size]
+
+
+def evaluate(model: PRIMENet, split: FrameSplit, batch_size: int = 256) -> dict:
+    """Accuracy and predictions of ``model`` on ``split`` (full T, no early stop)."""
+    model.eval()
+    predictions = []
+    with torch.no_grad():
+        for index in _batches(len(split), batch_size, None):
+            predictions.append(model.logits(split.time_major(index.numpy())).argmax(dim=1))
+    predictions = torch.cat(predictions).numpy()
+    return {"accuracy": float((predictions == split.labels).mean()), "predictions": predictions}
+
+
+def _frozen_state(model: PRIMENet) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()
+            if not any(k == n for n, p in model.named_parameters() if p.requires_grad)}
+
+
+def fit(model: PRIMENet, train: FrameSplit, test: FrameSplit, train_config: TrainConfig, *,
+        epochs: int, batch_size: int, seed: int, show_progress: bool = True) -> History:
+    """Train ``model`` in place; return its :class:`History`. Frozen tensors are checked to stay bit-identical."""
+    frozen = _frozen_state(model)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    history = History()
+    if not trainable or train_config.method in UNTRAINED_METHODS:
+        history.test_accuracy.append(evaluate(model, test)["accuracy"])
+        return history
+    optimizer = torch.optim.Adam(trainable, lr=train_config.lr, weight_decay=train_config.weight_decay)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    generator = make_generator(derive_seed(seed, "batches"))
+    labels = torch.from_numpy(train.labels)
+    n_batches = -(-len(train) // batch_size)
+    for epoch in range(epochs):
+        start = time.perf_counter()
+        model.train()
+        total_loss = correct = 0.0
+        bar = progress(_batches(len(train), batch_size, generator), total=n_batches,
+                       desc=f"{train_config.method} epoch {epoch + 1}/{epochs}", disable=not show_progress)
+        for index in bar:
+            logits = model.logits(train.time_major(index.numpy()))
+            loss = F.cross_entropy(logits, labels[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item() * len(index)
+            correct += (logits.argmax(dim=1) == labels[index]).sum().item()
+        schedule.step()
+        history.loss.append(total_loss / len(train))
+        history.train_accuracy.append(correct / len(train))
+        history.test_accuracy.append(evaluate(model, test)["accuracy"])
+        history.seconds.append(time.perf_counter() - start)
+    for key, before in frozen.items():
+        if not torch.equal(model.state_dict()[key], before):
+            raise AssertionError(f"frozen tensor {key} changed during training")
+    return history
+
+
+def frames_fingerprint(*splits: FrameSplit) -> str:
+    """A fingerprint of the frames and labels themselves (so a cached model never outlives its data)."""
+    digest = hashlib.sha256()
+    for split in splits:
+        digest.update(np.ascontiguousarray(split.frames).tobytes())
+        digest.update(np.ascontiguousarray(split.labels).tobytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class TrainedMethod:
+    """A trained (or untrained baseline) network and its record."""
+
+    method: str
+    model: PRIMENet
+    history: History
+    test_accuracy: float
+    train_seconds: float
+
+
+def train_method(method: str, profile: profiles.Profile | None = None, splits=None,
+                 train_config: TrainConfig | None = None) -> TrainedMethod:
+    """Train ``method`` on ``profile``'s N-MNIST frames, or load it from the cache."""
+    profile = profile or profiles.get_profile()
+    train_config = train_config or TrainConfig(method)
+    if train_config.method != method:
+        raise ValueError(f"train_config.method={train_config.method!r} differs from method={method!r}")
+    splits = splits or nmnist_frames(profile)
+    key = {"profile": profile, "train": train_config}
+
+    def compute():
+        model = build_model(train_config, profile.seed)
+        start = time.perf_counter()
+        history = fit(model, splits.train, splits.test, train_config, epochs=profile.epochs,
+                      batch_size=profile.batch_size, seed=profile.seed)
+        return {"state": model.state_dict(), "history": history, "seconds": time.perf_counter() - start}
+
+    stored = cache.load_or_run(f"train-{method}", key, compute,
+                               data_fingerprint=frames_fingerprint(splits.train, splits.test))
+    model = build_model(train_config, profile.seed)
+    model.load_state_dict(stored["state"])
+    model.eval()
+    history = stored["history"]
+    return TrainedMethod(method, model, history, history.test_accuracy[-1], stored["seconds"])
