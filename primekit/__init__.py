@@ -20,6 +20,9 @@ The subpackages are the architecture, each layer importing only those before it:
 Submodules load on first attribute access (``primekit.snn.models`` works after ``import primekit``).
 """
 
+import os
+
+from primekit import paths
 from primekit._lazy import lazy_submodules
 from primekit.cache import fingerprint_files, load_or_run
 from primekit.data.datasets import nmnist_events, nmnist_frames
@@ -60,6 +63,9 @@ from primekit.snn.timeloop import (
 )
 
 __getattr__ = lazy_submodules(__name__)
+
+if os.environ.get(paths.STRICT_ENV) == "1":  # the tests' guard, inherited by the book's notebook kernels
+    paths.forbid_files_beside_repository()
 
 __version__ = "0.1.0"
 

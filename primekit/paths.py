@@ -12,6 +12,7 @@ working directory, so a notebook in ``book/`` and a test in ``tests/`` see the s
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Callable
@@ -77,3 +78,44 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+#: Set to 1 to make every read or write of a file beside the repository an error (tests set it).
+STRICT_ENV = "PRIMEKIT_FORBID_OUTSIDE_REPO"
+
+
+class OutsideRepositoryError(PermissionError):
+    """A file beside the repository was opened: a user's clone has nothing there."""
+
+
+_guard_installed = False
+
+
+def forbid_files_beside_repository() -> None:
+    """Make opening any file in the folder that holds the repository, but outside the repository and the
+    data root, raise :class:`OutsideRepositoryError` for the rest of this process (a ``sys`` audit hook).
+
+    A user's fresh clone has nothing beside it, so code that reads a neighbour folder works only on the
+    developers' machines. The tests call this, and set :data:`STRICT_ENV` so that notebook kernels started
+    by the book build (which import primekit) install it too. Audit hooks cannot be removed; calling this
+    twice installs one hook.
+    """
+    global _guard_installed
+    root = repo_root()
+    if _guard_installed or root is None:
+        return
+    neighbourhood, allowed = root.parent, (root, data_root())
+
+    def hook(event: str, args: tuple) -> None:
+        if event != "open" or not isinstance(args[0], (str, bytes, os.PathLike)):
+            return
+        path = Path(os.fsdecode(args[0]))
+        if not path.is_absolute():
+            path = Path.cwd() / path
+        path = Path(os.path.normpath(path))
+        if path.is_relative_to(neighbourhood) and not any(path.is_relative_to(a) for a in allowed):
+            raise OutsideRepositoryError(f"{path} lies beside the repository ({root}), which a user's clone "
+                                         f"does not have; ship the file in the repository (e.g. data/reference)")
+
+    sys.addaudithook(hook)
+    _guard_installed = True

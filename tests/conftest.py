@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import primekit.cache
+from primekit import paths
+
+# Nothing may read beside the repository (a user's clone has no ../shared): the guard raises on any such
+# open, here and in the notebook kernels of the book build, which inherit the variable.
+os.environ[paths.STRICT_ENV] = "1"
+paths.forbid_files_beside_repository()
 
 # The real lru_cached function, kept here because a test may monkeypatch primekit.cache.source_hash
 # (the patch is still in place when this fixture tears down).

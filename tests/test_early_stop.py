@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 import primekit
+from primekit.data.events import read_reference_recording
 from primekit.inference.early_stop import (
     MarginConfidence,
     SoftmaxConfidence,
@@ -17,12 +17,8 @@ from primekit.inference.early_stop import (
     run_early_stop_one_by_one,
     steps_saved,
 )
-from primekit.snn.models import PRIMENet, load_official_model, software_sources
+from primekit.snn.models import PRIMENet, load_released_model, software_sources
 from primekit.snn.timeloop import StepModule
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-CHECKPOINT = SHARED / "prime-official" / "classification.pt"
-SAMPLE = SHARED / "nmnist" / "sample_nmnist.bin"
 
 
 class Replay(StepModule):
@@ -104,10 +100,9 @@ def test_bad_policy_parameters_raise(kwargs, message):
         SoftmaxConfidence(**kwargs)
 
 
-@pytest.mark.skipif(not (CHECKPOINT.is_file() and SAMPLE.is_file()), reason="../shared/data is not beside the repository")
 def test_released_model_exits_at_step_6_on_the_real_sample():
-    model = load_official_model(CHECKPOINT)
-    frames = primekit.to_frames(primekit.read_nmnist_bin(SAMPLE), primekit.FrameSpec(10, "count"))
+    model = load_released_model()
+    frames = primekit.to_frames(read_reference_recording(), primekit.FrameSpec(10, "count"))
     x = torch.from_numpy(frames.astype(np.float32))[:, None]
     result = run_early_stop(model, x, SoftmaxConfidence(threshold=0.8))
     assert result.exit_step.tolist() == [6] and result.prediction.tolist() == [4]

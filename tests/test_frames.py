@@ -8,18 +8,15 @@ import numpy as np
 import pytest
 import tonic.transforms as T
 
-from primekit.data.events import EVENT_DTYPE, SENSOR_SIZE, make_events, read_nmnist_bin
+from primekit.data.events import EVENT_DTYPE, SENSOR_SIZE, make_events, read_reference_recording
 from primekit.data.frames import FrameSpec, bin_index, frames_for_dataset, to_frames
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT.parent / "shared" / "data" / "nmnist" / "sample_nmnist.bin"
 
 
 @pytest.fixture(scope="module")
 def sample() -> np.ndarray:
-    if not SAMPLE.is_file():
-        pytest.skip(f"the real N-MNIST recording {SAMPLE} is absent (../shared not mounted)")
-    return read_nmnist_bin(SAMPLE)
+    return read_reference_recording()
 
 
 def random_events(seed: int, n: int, t_max: int = 310_000, t_min: int = 0) -> np.ndarray:

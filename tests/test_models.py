@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
 import primekit
+from primekit.data.events import read_reference_recording
 from primekit.data.frames import FrameSpec, to_frames
+from primekit.reference import reference_path
 from primekit.snn.models import (
     PRIMENet,
-    load_official_model,
-    read_official_checkpoint,
+    load_released_model,
+    read_released_checkpoint,
     software_sources,
 )
 from primekit.snn.timeloop import select_samples
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-CHECKPOINT = SHARED / "prime-official" / "classification.pt"
-SAMPLE = SHARED / "nmnist" / "sample_nmnist.bin"
-needs_shared = pytest.mark.skipif(not (CHECKPOINT.is_file() and SAMPLE.is_file()),
-                                  reason="../shared/data is not beside the repository")
 
 # PAPER.md section 4: running confidence softmax(ybar_t / 2).max for t = 1..10 on the real "4"
 PAPER_CONFIDENCES = [0.330, 0.502, 0.630, 0.725, 0.793, 0.836, 0.873, 0.904, 0.927, 0.942]
@@ -33,10 +27,9 @@ def running_confidence(outputs: torch.Tensor) -> torch.Tensor:
     return torch.softmax(ybar / 2, dim=-1)
 
 
-@needs_shared
 def test_released_model_reproduces_the_papers_confidences_on_the_real_sample():
-    model = load_official_model(CHECKPOINT)
-    frames = to_frames(primekit.read_nmnist_bin(SAMPLE), FrameSpec(timesteps=10, rule="count"))
+    model = load_released_model()
+    frames = to_frames(read_reference_recording(), FrameSpec(timesteps=10, rule="count"))
     x = torch.from_numpy(frames.astype(np.float32))[:, None]  # [T, B=1, 2, 34, 34]
     with torch.no_grad():
         outputs = model.run(x).outputs
@@ -47,11 +40,10 @@ def test_released_model_reproduces_the_papers_confidences_on_the_real_sample():
     assert first_exit == 6
 
 
-@needs_shared
 def test_released_checkpoint_keeps_half_of_each_layer():
-    checkpoint = read_official_checkpoint(CHECKPOINT)
+    checkpoint = read_released_checkpoint(reference_path("released-classifier"))
     assert abs(checkpoint.weights["conv1"].std().item() - 6.352) < 0.2  # N(0, 6.352^2) frozen weights
-    model = load_official_model(CHECKPOINT)
+    model = load_released_model()
     assert primekit.snn.subnet.kept_fractions(model) == {
         "conv0": primekit.snn.subnet.keep_count(600, 0.5) / 600,
         "conv1": primekit.snn.subnet.keep_count(19200, 0.5) / 19200,
@@ -61,15 +53,15 @@ def test_released_checkpoint_keeps_half_of_each_layer():
 
 def test_bad_checkpoint_files_raise_clear_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        read_official_checkpoint(tmp_path / "missing.pt")
+        read_released_checkpoint(tmp_path / "missing.pt")
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="cannot be read as a torch state dict"):
-        read_official_checkpoint(corrupt)
+        read_released_checkpoint(corrupt)
     partial = tmp_path / "partial.pt"
     torch.save({"features.conv0.weight": torch.zeros(12, 2, 5, 5)}, partial)
     with pytest.raises(ValueError, match="has no 'features.conv0.scores'"):
-        read_official_checkpoint(partial)
+        read_released_checkpoint(partial)
 
 
 def test_batch_equals_samples_alone_and_samples_can_leave_mid_run():

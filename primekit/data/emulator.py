@@ -46,7 +46,7 @@ _PAD_PX = 4  # room for the blur around the 28 x 28 digit
 class EmulatorConfig:
     """Parameters of the emulated recording (units in the names: px, ms, Hz; contrasts in log units).
 
-    The defaults were chosen to resemble the real recording in ``shared/data/nmnist`` (see the Event
+    The defaults were chosen to resemble the real recording shipped in ``data/reference`` (see the Event
     data chapter, which compares the two); they are illustrative, not measured sensor parameters.
     """
 

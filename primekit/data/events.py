@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from primekit import paths
+from primekit.reference import reference_path
 
 #: The event dtype of tonic's N-MNIST dataset (``tonic.datasets.NMNIST.dtype``): x, y, t (us), p.
 EVENT_DTYPE = np.dtype([("x", int), ("y", int), ("t", int), ("p", int)])
@@ -237,3 +238,7 @@ def write_nmnist_bin(path: str | os.PathLike, events: np.ndarray) -> None:
     paths.atomic_write(path, lambda stream: stream.write(records.tobytes()))
 
 
+def read_reference_recording() -> np.ndarray:
+    """The real N-MNIST recording shipped in ``data/reference`` (a "4", 4,325 events over 310.5 ms), after
+    checking its SHA-256 (:func:`primekit.reference.reference_path`)."""
+    return read_nmnist_bin(reference_path("nmnist-sample"))

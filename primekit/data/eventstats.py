@@ -4,13 +4,12 @@ The Event data chapter puts the emulated N-MNIST beside a real recording with th
 one event array (:data:`primekit.data.events.EVENT_DTYPE` or tonic's, sorted by ``t``; ``p = 1`` is ON) and
 use the recording's own clock (``t`` in microseconds from the start of the recording).
 
-- :func:`recording_stats`: everything below for one recording, as a :class:`RecordingStats`;
-  :func:`summarize` aggregates many of them (mean, standard deviation, min, max of every field).
+- :func:`primekit.data.recording_stats.recording_stats` gathers everything below for one recording.
 - :func:`saccade_counts`: events in each saccade, cut at fixed times (``saccade_edges_ms``).
 - :func:`off_then_on_ratio` / :func:`first_polarity_counts`: among pixels that fire both polarities,
   how many start with OFF and how many with ON. A digit *darker* than its background makes a pixel go
   OFF when a stroke arrives and ON when it leaves, so OFF-then-ON dominates; a bright digit does the
-  opposite. :func:`recording_stats` also counts this saccade by saccade.
+  opposite.
 - :func:`on_off_offset_px`: where the ON events lie relative to the OFF events; for a dark digit the
   offset points against the image's motion (in saccade 1 the image moves down: ON lies above).
 - :func:`polarity_images`, :func:`signed_image`, :func:`saccade_images`: per-pixel event counts in a
@@ -18,9 +17,6 @@ use the recording's own clock (``t`` in microseconds from the start of the recor
   the signed ``ON - OFF`` image.
 - :func:`event_rate` / :func:`mean_event_rate`: events per millisecond in fixed time bins (the three
   saccades show as three bursts).
-- :func:`shared_sample_path`: the real N-MNIST recording kept beside the repository for tests and the
-  book (``../shared/data/nmnist/sample_nmnist.bin``), or None when it is absent;
-  :data:`REAL_SAMPLE_STATS` holds its statistics for when it is absent.
 
 The default saccade edges, 97 ms and 224 ms, sit in the two quiet gaps of the real recording (and of the
 emulator's default protocol); they are what the book uses, not a property of every N-MNIST file.
@@ -29,43 +25,14 @@ emulator's default protocol); they are what the book uses, not a property of eve
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from primekit import paths
 from primekit.data.events import SENSOR_SIZE
 
 #: Times (ms) that cut a recording into its three saccades: the quiet gaps of the real recording.
 SACCADE_EDGES_MS = (97.0, 224.0)
-
-#: Environment variable naming another file to use as "the real sample" (a path that does not exist
-#: makes :func:`shared_sample_path` return None, which is how the book's fallback is tested).
-REAL_SAMPLE_ENV = "PRIMEKIT_REAL_SAMPLE"
-
-#: Where the real recording lives, relative to the folder that holds the repository.
-SHARED_SAMPLE_RELATIVE = Path("shared") / "data" / "nmnist" / "sample_nmnist.bin"
-
-
-def shared_sample_path() -> Path | None:
-    """The real N-MNIST recording beside the repository, or None when it is not there.
-
-    Looks for ``<folder holding the repository>/shared/data/nmnist/sample_nmnist.bin`` (found from
-    :func:`primekit.paths.repo_root`; None for a non-editable install). ``$PRIMEKIT_REAL_SAMPLE``, if
-    set, names the file to use instead (None if that file does not exist).
-    """
-    override = os.environ.get(REAL_SAMPLE_ENV)
-    if override is not None:
-        candidate = Path(override).expanduser()
-        return candidate if candidate.is_file() else None
-    root = paths.repo_root()
-    if root is None:
-        return None
-    candidate = root.parent / SHARED_SAMPLE_RELATIVE
-    return candidate if candidate.is_file() else None
-
 
 # ---------------------------------------------------------------------------------------------------
 # Counting by time

@@ -1,29 +1,10 @@
-"""Statistics of event recordings: how many events, when, where, of which polarity, in which order.
+"""One record of a recording's statistics, and summaries over many recordings.
 
-The Event data chapter puts the emulated N-MNIST beside a real recording with these functions. All take
-one event array (:data:`primekit.data.events.EVENT_DTYPE` or tonic's, sorted by ``t``; ``p = 1`` is ON) and
-use the recording's own clock (``t`` in microseconds from the start of the recording).
-
-- :func:`recording_stats`: everything below for one recording, as a :class:`RecordingStats`;
-  :func:`summarize` aggregates many of them (mean, standard deviation, min, max of every field).
-- :func:`saccade_counts`: events in each saccade, cut at fixed times (``saccade_edges_ms``).
-- :func:`off_then_on_ratio` / :func:`first_polarity_counts`: among pixels that fire both polarities,
-  how many start with OFF and how many with ON. A digit *darker* than its background makes a pixel go
-  OFF when a stroke arrives and ON when it leaves, so OFF-then-ON dominates; a bright digit does the
-  opposite. :func:`recording_stats` also counts this saccade by saccade.
-- :func:`on_off_offset_px`: where the ON events lie relative to the OFF events; for a dark digit the
-  offset points against the image's motion (in saccade 1 the image moves down: ON lies above).
-- :func:`polarity_images`, :func:`signed_image`, :func:`saccade_images`: per-pixel event counts in a
-  time window (``[2, 34, 34]`` as ``[p, y, x]``, the order of :func:`primekit.data.frames.to_frames`) and
-  the signed ``ON - OFF`` image.
-- :func:`event_rate` / :func:`mean_event_rate`: events per millisecond in fixed time bins (the three
-  saccades show as three bursts).
-- :func:`shared_sample_path`: the real N-MNIST recording kept beside the repository for tests and the
-  book (``../shared/data/nmnist/sample_nmnist.bin``), or None when it is absent;
-  :data:`REAL_SAMPLE_STATS` holds its statistics for when it is absent.
-
-The default saccade edges, 97 ms and 224 ms, sit in the two quiet gaps of the real recording (and of the
-emulator's default protocol); they are what the book uses, not a property of every N-MNIST file.
+:func:`recording_stats` gathers the measures of :mod:`primekit.data.eventstats` for one recording into a
+:class:`RecordingStats` (event count, ON fraction, active pixels, events per saccade, peak times and quiet
+gaps of the event rate, polarity order, ON/OFF offsets); :func:`summarize` gives the mean, standard
+deviation, minimum and maximum of every field over many recordings (the emulated split against the real
+recording in the Event data chapter).
 """
 
 from __future__ import annotations
@@ -231,24 +212,3 @@ def summarize(stats: Sequence[RecordingStats]) -> dict[str, FieldSummary]:
 #: times" as often as ON-then-OFF (saccade by saccade: 271 / 75 = 3.6 here; over the whole recording,
 #: a pixel's very first event: 242 / 111 = 2.2), and 1,369 / 1,409 / 1,547 events per saccade (their
 #: edges differ slightly from ours).
-REAL_SAMPLE_LABEL = 4
-REAL_SAMPLE_STATS = RecordingStats(
-    n_events=4325,
-    n_on=2145,
-    on_fraction=2145 / 4325,
-    duration_ms=310.521,
-    saccade_counts=(1365, 1413, 1547),
-    active_pixels=452,
-    events_per_active_pixel=4325 / 452,
-    median_pixel_interval_ms=5.195,
-    off_then_on=242,
-    on_then_off=111,
-    off_then_on_ratio=242 / 111,
-    saccade_off_then_on=(82, 88, 101),
-    saccade_on_then_off=(25, 28, 22),
-    peak_ms=(57.5, 142.5, 262.5),
-    peak_rate_per_ms=(30.0, 25.2, 33.4),
-    gap_ms=(97.5, 227.5),
-    gap_rate_per_ms=(1.4, 0.2),
-    on_off_offset_px=((-1.1791, -4.5189), (-3.6379, 4.2728), (4.0951, 0.3631)),
-)

@@ -25,6 +25,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
+from primekit.reference import reference_path
 from primekit.seeding import derive_seed
 from primekit.snn.neurons import (
     PRIME_LIF,
@@ -119,14 +120,14 @@ def kaiming_sources(seed: int = 0) -> dict[str, WeightSource]:
 
 
 @dataclass(frozen=True)
-class OfficialCheckpoint:
+class ReleasedCheckpoint:
     """The authors' released N-MNIST model as loaded tensors (``weight`` unscaled, ``scores``), by layer."""
 
     weights: dict[str, torch.Tensor]
     scores: dict[str, torch.Tensor]
 
 
-def read_official_checkpoint(path: str | Path) -> OfficialCheckpoint:
+def read_released_checkpoint(path: str | Path) -> ReleasedCheckpoint:
     """Read the authors' ``classification.pt`` (saved on a GPU: loaded with ``map_location='cpu'``)."""
     path = Path(path)
     if not path.is_file():
@@ -147,12 +148,16 @@ def read_official_checkpoint(path: str | Path) -> OfficialCheckpoint:
             if tuple(tensor.shape) != WEIGHT_SHAPES[name]:
                 raise ValueError(f"checkpoint {path}: {key} has shape {tuple(tensor.shape)}, expected {WEIGHT_SHAPES[name]}")
             store[name] = tensor
-    return OfficialCheckpoint(weights, scores)
+    return ReleasedCheckpoint(weights, scores)
 
 
-def load_official_model(path: str | Path, keep_ratio: float = 0.5) -> PRIMENet:
-    """The authors' released model as a :class:`PRIMENet` (their frozen weights x 0.01, their scores)."""
-    checkpoint = read_official_checkpoint(path)
+def load_released_model(path: str | Path | None = None, keep_ratio: float = 0.5) -> PRIMENet:
+    """The authors' released model as a :class:`PRIMENet` (their frozen weights x 0.01, their scores).
+
+    ``path`` None reads the copy shipped in ``data/reference`` after checking its SHA-256
+    (:func:`primekit.reference.reference_path`).
+    """
+    checkpoint = read_released_checkpoint(reference_path("released-classifier") if path is None else path)
     sources = {name: FrozenWeights(SOFTWARE_SCALE * w) for name, w in checkpoint.weights.items()}
     model = PRIMENet(sources, keep_ratio)
     with torch.no_grad():
