@@ -28,6 +28,12 @@ from primekit.checks import is_count
 PROFILE_ENV = "PRIMEKIT_PROFILE"
 DEFAULT_PROFILE = "book"
 
+#: The book's "hardware PRIME": relative read noise of every cell at every read (2 %, the lower of the two
+#: levels in the authors' robustness runs). Every chapter that puts a network on a chip uses it.
+HARDWARE_READ_NOISE = 0.02
+#: The authors' early-stop threshold on the softmax confidence (their code's default).
+PAPER_THRESHOLD = 0.8
+
 #: Allowed values of :attr:`Profile.data_source`.
 DATA_SOURCES = ("emulated", "nmnist")
 
