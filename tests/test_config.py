@@ -31,7 +31,7 @@ def test_profiles_have_documented_sizes():
     assert (tiny.data_source, tiny.n_train, tiny.n_test, tiny.timesteps) == ("emulated", 200, 100, 10)
     assert (book.data_source, book.n_train, book.n_test, book.timesteps) == ("emulated", 4000, 1000, 10)
     assert (book.epochs, book.batch_size, book.device) == (10, 64, "cpu")
-    # PAPER.md section 4: 14 epochs, batch 128, T = 10, the whole real dataset.
+    # The authors' training configuration: 14 epochs, batch 128, T = 10, the whole real dataset.
     assert (paper.data_source, paper.n_train, paper.n_test, paper.timesteps) == ("nmnist", None, None, 10)
     assert (paper.epochs, paper.batch_size, paper.device) == (14, 128, "auto")
     assert sorted(PROFILES) == ["book", "paper", "tiny"]

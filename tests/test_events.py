@@ -54,7 +54,7 @@ def test_reader_equals_tonic_on_real_recording(sample_path):
 
 def test_real_recording_facts(sample_path):
     events = read_nmnist_bin(sample_path)
-    assert len(events) == 4325                     # PAPER.md section 9
+    assert len(events) == 4325                     # the real recording: 4,325 events
     assert int(events["p"].sum()) == 2145          # ON events: 49.6 %
     assert round(100 * events["p"].mean(), 1) == 49.6
     assert int(events["t"][0]) == 654 and int(events["t"][-1]) == 311175  # us; 310.5 ms span

@@ -18,7 +18,7 @@ from primekit.snn.models import (
 )
 from primekit.snn.timeloop import select_samples
 
-# PAPER.md section 4: running confidence softmax(ybar_t / 2).max for t = 1..10 on the real "4"
+# The released model on the real "4" (equal-count frames): running confidence softmax(ybar_t / 2).max for t = 1..10 on the real "4"
 PAPER_CONFIDENCES = [0.330, 0.502, 0.630, 0.725, 0.793, 0.836, 0.873, 0.904, 0.927, 0.942]
 
 

@@ -1,6 +1,6 @@
 """LIF neurons: the recurrence against numbers computed by hand, and the closed-form firing rate.
 
-The PRIME update (PAPER.md section 4)::
+The PRIME update (the authors' Classification code)::
 
     v[t] = LReLU( (1 - decay) * v[t-1] * (1 - s[t-1]) + I[t] ),   s[t] = H(v[t] - threshold)  (strict >)
 """

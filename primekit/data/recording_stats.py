@@ -201,14 +201,3 @@ def summarize(stats: Sequence[RecordingStats]) -> dict[str, FieldSummary]:
                      np.nanmin(values, axis=0), np.nanmax(values, axis=0)]
         out[name] = FieldSummary(*(float(v) if values.ndim == 1 else v for v in parts))
     return out
-
-
-#: The statistics of the real recording ``sample_nmnist.bin`` (a "4"), for pages that must build when the
-#: file is absent (label them as quoted). Measured from the file with :func:`recording_stats` and its
-#: defaults (edges 97 / 224 ms, 5 ms bins, +-10 ms gap search), offsets rounded to 1e-4 px;
-#: ``tests/test_eventstats.py`` checks every value against the file whenever it is present. The paper
-#: notes (PAPER.md section 9) describe the same recording: 4,325 events over 310.5 ms, 49.6 % ON, 452
-#: active pixels, about 9.6 events per active pixel, median pixel interval 5.2 ms, OFF-then-ON "about 4
-#: times" as often as ON-then-OFF (saccade by saccade: 271 / 75 = 3.6 here; over the whole recording,
-#: a pixel's very first event: 242 / 111 = 2.2), and 1,369 / 1,409 / 1,547 events per saccade (their
-#: edges differ slightly from ours).
