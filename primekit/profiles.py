@@ -103,37 +103,13 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {
-    "tiny": Profile(
-        name="tiny",
-        data_source="emulated",
-        n_train=200,
-        n_test=100,
-        timesteps=10,
-        epochs=1,
-        batch_size=50,
-        description="CI smoke run: every notebook in under 30 s, numbers not meaningful",
-    ),
-    "book": Profile(
-        name="book",
-        data_source="emulated",
-        n_train=4000,
-        n_test=1000,
-        timesteps=10,
-        epochs=10,
-        batch_size=64,
-        description="the rendered book on a 2-core laptop, emulated N-MNIST",
-    ),
-    "paper": Profile(
-        name="paper",
-        data_source="nmnist",
-        n_train=None,
-        n_test=None,
-        timesteps=10,
-        epochs=14,
-        batch_size=128,
-        device="auto",
-        description="the paper's sizes on the real N-MNIST dataset (GPU if present)",
-    ),
+    "tiny": Profile(name="tiny", data_source="emulated", n_train=200, n_test=100, timesteps=10, epochs=1,
+                    batch_size=50, description="CI smoke run: every notebook in under 30 s, numbers not meaningful"),
+    "book": Profile(name="book", data_source="emulated", n_train=4000, n_test=1000, timesteps=10, epochs=10,
+                    batch_size=64, description="the rendered book on a 2-core laptop, emulated N-MNIST"),
+    "paper": Profile(name="paper", data_source="nmnist", n_train=None, n_test=None, timesteps=10, epochs=14,
+                     batch_size=128, device="auto",
+                     description="the paper's sizes on the real N-MNIST dataset (GPU if present)"),
 }
 
 
