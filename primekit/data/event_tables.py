@@ -1,0 +1,313 @@
+"""The Event data chapter's summaries: one recording, the emulator's settings, real against emulated
+statistics, and the two binning rules.
+
+Every function returns plain values (a dict of named numbers, or a :class:`primekit.tables.Table`), so
+the chapter glues or shows them and the tests check them on hand-made recordings. Units are in the
+names: ``_ms`` milliseconds, ``_us`` microseconds, ``_px`` pixels, ``_percent`` percent (0-100).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from primekit.data.emulator import EmulatorConfig
+from primekit.data.eventstats import SACCADE_EDGES_MS, polarity_images, saccade_windows_us
+from primekit.data.frames import FrameSpec, bin_index, to_frames
+from primekit.data.recording_stats import RecordingStats, summarize
+from primekit.tables import Table
+
+
+def fmt(value, spec: str = "", suffix: str = "") -> str:
+    """``format(value, spec) + suffix``; an en dash for a NaN (a statistic undefined for the recordings)."""
+    if isinstance(value, float) and math.isnan(value):
+        return "–"
+    return f"{format(value, spec)}{suffix}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# One recording
+# ---------------------------------------------------------------------------------------------------
+
+
+def sample_summary(stats: RecordingStats, edges_ms: Sequence[float] = SACCADE_EDGES_MS) -> dict:
+    """The numbers the chapter quotes about one recording (glue them with the prefix ``sample_``).
+
+    Keys: ``events``, ``duration_ms``, ``on_percent``, ``saccade{k}_events`` and ``peak{k}_ms`` per saccade
+    (k from 1), ``gap{k}_ms`` and ``edge{k}_ms`` per edge, ``gap_to_peak_percent`` (busier gap over the
+    weakest burst's peak rate) and ``offset1_dy`` (mean y of saccade 1's ON events minus that of its OFF
+    events, px; negative is up).
+    """
+    out = {"events": stats.n_events, "duration_ms": stats.duration_ms, "on_percent": 100 * stats.on_fraction}
+    for k, (count, peak) in enumerate(zip(stats.saccade_counts, stats.peak_ms), start=1):
+        out[f"saccade{k}_events"] = int(count)
+        out[f"peak{k}_ms"] = float(peak)
+    for k, (gap, edge) in enumerate(zip(stats.gap_ms, edges_ms), start=1):
+        out[f"gap{k}_ms"] = float(gap)
+        out[f"edge{k}_ms"] = float(edge)
+    out["gap_to_peak_percent"] = 100 * stats.gap_to_peak
+    out["offset1_dy"] = float(stats.on_off_offset_px[0][1]) if stats.on_off_offset_px else math.nan
+    return out
+
+
+def saccade_polarity_images(events: np.ndarray, edges_ms: Sequence[float] = SACCADE_EDGES_MS) -> np.ndarray:
+    """Events per pixel of each saccade and polarity, ``[saccade, p, y, x]`` (p = 0 OFF, 1 ON)."""
+    return np.stack([polarity_images(events, start, None if math.isinf(end) else end)
+                     for start, end in saccade_windows_us(edges_ms)])
+
+
+def busiest_mixed_pixel(events: np.ndarray, width: int = 34) -> tuple[int, int]:
+    """(x, y) of the pixel with the most events among those that fire both polarities.
+
+    Raises:
+        ValueError: no pixel fires both polarities (nothing to show).
+    """
+    pixel = np.asarray(events["y"], dtype=np.int64) * width + np.asarray(events["x"], dtype=np.int64)
+    ids, counts = np.unique(pixel, return_counts=True)
+    mixed = np.array([np.unique(events["p"][pixel == i]).size == 2 for i in ids], dtype=bool)
+    if not mixed.any():
+        raise ValueError(f"events (n={len(events)}) have no pixel that fires both polarities")
+    y, x = divmod(int(ids[mixed][np.argmax(counts[mixed])]), width)
+    return x, y
+
+
+def pixel_events_summary(polarities: Sequence[int]) -> dict:
+    """Counts of one pixel's events in time order: ``events``, ``on``, ``off`` and ``first_p`` ("ON"/"OFF")."""
+    p = [int(v) for v in polarities]
+    if any(v not in (0, 1) for v in p):
+        raise ValueError(f"polarities={p!r} must all be 0 (OFF) or 1 (ON)")
+    return {"events": len(p), "on": sum(p), "off": len(p) - sum(p),
+            "first_p": ("ON" if p[0] else "OFF") if p else "none"}
+
+
+# ---------------------------------------------------------------------------------------------------
+# The emulator
+# ---------------------------------------------------------------------------------------------------
+
+
+def emulator_settings(config: EmulatorConfig) -> dict:
+    """The emulator's settings as the chapter quotes them (glue with the prefix ``em_``).
+
+    Keys: ``contrast``, ``blur_px``, ``darkest`` (log intensity of a full stroke, ``log(1 - contrast)``),
+    ``threshold`` (nominal ON threshold, log units), ``mismatch_percent``, ``refractory_ms``, ``noise_hz``
+    (background rate per pixel), ``noise_on_percent``, ``pause_ms``, ``jitter_percent``.
+    """
+    return {"contrast": config.contrast, "blur_px": config.blur_px, "darkest": math.log(1 - config.contrast),
+            "threshold": config.threshold_on, "mismatch_percent": 100 * config.threshold_mismatch,
+            "refractory_ms": config.refractory_ms, "noise_hz": config.noise_rate_hz,
+            "noise_on_percent": 100 * config.noise_on_fraction, "pause_ms": config.pause_ms,
+            "jitter_percent": 100 * config.timing_jitter}
+
+
+def path_summary(path_px: np.ndarray, schedule_ms: np.ndarray, config: EmulatorConfig) -> dict:
+    """The saccade path of one recording, sampled every ``config.dt_ms``.
+
+    Args:
+        path_px: displacement ``[time, (x, y)]`` in px (from ``emulator.displacement_px``).
+        schedule_ms: ``[saccade, (start, end)]`` in ms.
+        config: gives the corners of the triangle and the time step.
+
+    Returns:
+        ``leg{k}_px`` (straight length of each leg), ``saccade{k}_ms`` (its duration), ``peak_speed``
+        (px per ms, largest step over ``dt_ms``) and ``path_end_px`` (distance of the last point from the start).
+    """
+    path_px, schedule_ms = np.asarray(path_px, dtype=np.float64), np.asarray(schedule_ms, dtype=np.float64)
+    if path_px.ndim != 2 or path_px.shape[1] != 2 or len(path_px) < 2:
+        raise ValueError(f"path_px has shape {path_px.shape}; expected [time >= 2, 2] (x, y in px)")
+    corners = np.vstack([[0.0, 0.0], np.asarray(config.saccade_end_px, dtype=np.float64)])
+    legs = np.linalg.norm(np.diff(corners, axis=0), axis=1)
+    out = {}
+    for k, (leg, (start, end)) in enumerate(zip(legs, schedule_ms), start=1):
+        out[f"leg{k}_px"] = float(leg)
+        out[f"saccade{k}_ms"] = float(end - start)
+    out["peak_speed"] = float(np.linalg.norm(np.diff(path_px, axis=0), axis=1).max() / config.dt_ms)
+    out["path_end_px"] = float(np.linalg.norm(path_px[-1]))
+    return out
+
+
+def noise_summary(config: EmulatorConfig, thresholds: Sequence, n_signal: int, n_with_noise: int,
+                  duration_ms: float, n_pixels: int = 34 * 34) -> dict:
+    """Threshold range and background noise of one emulated recording (glue with the prefix ``em_``).
+
+    Args:
+        thresholds: the sensor's threshold maps (ON and OFF), any array-likes.
+        n_signal: events of the recording emulated without background noise.
+        n_with_noise: events of the same recording with noise.
+        duration_ms: how long the noise runs (the recording's end), ms.
+
+    Returns:
+        ``threshold_min``, ``threshold_max``, ``signal_events``, ``noise_events`` (the difference) and
+        ``noise_expected`` (rate x pixels x duration).
+    """
+    if n_with_noise < n_signal:
+        raise ValueError(f"n_with_noise={n_with_noise} must be >= n_signal={n_signal} (noise only adds events)")
+    values = np.concatenate([np.asarray(t, dtype=np.float64).ravel() for t in thresholds])
+    return {"threshold_min": float(values.min()), "threshold_max": float(values.max()),
+            "signal_events": int(n_signal), "noise_events": int(n_with_noise - n_signal),
+            "noise_expected": config.noise_rate_hz * n_pixels * duration_ms / 1000.0}
+
+
+# ---------------------------------------------------------------------------------------------------
+# A dataset, and the real recording beside it
+# ---------------------------------------------------------------------------------------------------
+
+
+def dataset_summary(frames, events, cache_files: Sequence[Path] = ()) -> dict:
+    """Sizes of a profile's splits and of the cache files behind them.
+
+    Args:
+        frames: a ``Splits`` of frames (``.train.frames`` ``[N, T, 2, 34, 34]``, ``.train.labels``, ``.test``).
+        events: a ``Splits`` of events (its training split is counted).
+        cache_files: paths whose sizes are listed.
+
+    Returns:
+        ``n_train``, ``n_test``, ``n_samples``, ``n_event_train``, ``frames_shape`` ("N x T x 2 x 34 x 34"),
+        ``frames_dtype``, ``train_per_class_min``/``max`` (over the ten digits), ``cache_listing``
+        ("name (size MB); ...") and ``cache_total_mb``.
+    """
+    sizes = {Path(p).name: Path(p).stat().st_size / 1e6 for p in sorted({Path(p) for p in cache_files})}
+    counts = np.bincount(np.asarray(frames.train.labels, dtype=np.int64), minlength=10)
+    return {"n_train": len(frames.train), "n_test": len(frames.test),
+            "n_samples": len(frames.train) + len(frames.test), "n_event_train": len(events.train),
+            "frames_shape": " x ".join(str(n) for n in frames.train.frames.shape),
+            "frames_dtype": str(frames.train.frames.dtype),
+            "train_per_class_min": int(counts.min()), "train_per_class_max": int(counts.max()),
+            "cache_listing": "; ".join(f"{name} ({size:.1f} MB)" for name, size in sizes.items()),
+            "cache_total_mb": float(sum(sizes.values()))}
+
+
+def pooled_ratio(stats: Sequence[RecordingStats], off_field: str, on_field: str) -> float:
+    """All OFF-first pixels over all ON-first pixels of many recordings (NaN when no pixel is ON-first).
+
+    A ratio per recording is noisy when a recording has few ON-first pixels; pooling counts first is not.
+    ``off_field``/``on_field``: ``"off_then_on"``/``"on_then_off"`` (a pixel's first event in the whole
+    recording) or ``"saccade_off_then_on"``/``"saccade_on_then_off"`` (saccade by saccade).
+    """
+    allowed = ("off_then_on", "on_then_off", "saccade_off_then_on", "saccade_on_then_off")
+    for name, value in (("off_field", off_field), ("on_field", on_field)):
+        if value not in allowed:
+            raise ValueError(f"{name}={value!r} is not one of {allowed}")
+    off = sum(int(np.sum(getattr(s, off_field))) for s in stats)
+    on = sum(int(np.sum(getattr(s, on_field))) for s in stats)
+    return off / on if on else math.nan
+
+
+#: The rows of :func:`comparison_table`: (label, RecordingStats field, scale, format, index in a per-saccade field).
+COMPARISON_ROWS = (
+    ("events per sample", "n_events", 1, ",.0f", None),
+    ("duration, first to last event (ms)", "duration_ms", 1, ".1f", None),
+    ("ON events (%)", "on_fraction", 100, ".1f", None),
+    ("events in saccade 1", "saccade_counts", 1, ",.0f", 0),
+    ("events in saccade 2", "saccade_counts", 1, ",.0f", 1),
+    ("events in saccade 3", "saccade_counts", 1, ",.0f", 2),
+    ("busiest 5 ms of saccade 1 (ms)", "peak_ms", 1, ".0f", 0),
+    ("busiest 5 ms of saccade 2 (ms)", "peak_ms", 1, ".0f", 1),
+    ("busiest 5 ms of saccade 3 (ms)", "peak_ms", 1, ".0f", 2),
+    ("quietest 5 ms near the first edge (ms)", "gap_ms", 1, ".0f", 0),
+    ("quietest 5 ms near the second edge (ms)", "gap_ms", 1, ".0f", 1),
+    ("busier gap / weakest burst peak (%)", "gap_to_peak", 100, ".1f", None),
+    ("active pixels", "active_pixels", 1, ",.0f", None),
+    ("events per active pixel", "events_per_active_pixel", 1, ".1f", None),
+    ("median interval between one pixel's events (ms)", "median_pixel_interval_ms", 1, ".1f", None),
+)
+#: The two polarity-order rows: (label, RecordingStats ratio field, OFF-first field, ON-first field).
+ORDER_ROWS = (
+    ("OFF-first / ON-first pixels, whole recording", "off_then_on_ratio", "off_then_on", "on_then_off"),
+    ("OFF-first / ON-first pixels, saccade by saccade", "saccade_off_then_on_ratio",
+     "saccade_off_then_on", "saccade_on_then_off"),
+)
+
+
+def _pick(value, index):
+    return value if index is None else value[index]
+
+
+def comparison_table(real: RecordingStats, emulated: Sequence[RecordingStats], fours: Sequence[RecordingStats],
+                     data_name: str = "emulated N-MNIST") -> Table:
+    """Real recording against a split, statistic by statistic (:data:`COMPARISON_ROWS`, then :data:`ORDER_ROWS`).
+
+    Columns: the real recording's value; the split's mean ± standard deviation; the mean over ``fours`` (the
+    split's recordings of the real recording's digit). The polarity-order rows give pooled ratios
+    (:func:`pooled_ratio`) for the split and its fours, marked "(pooled)".
+    """
+    if not emulated or not fours:
+        raise ValueError(f"emulated ({len(emulated)} recordings) and fours ({len(fours)}) must both be non-empty")
+    summary, summary_4 = summarize(emulated), summarize(fours)
+    header = ("quantity", "real recording (the file)", f"{data_name}, training split (mean ± std)",
+              f'its {len(fours):,} "4"s (mean)')
+    rows = []
+    for label, name, scale, spec, index in COMPARISON_ROWS:
+        real_value = scale * _pick(getattr(real, name), index)
+        mean, std = (scale * _pick(getattr(summary[name], part), index) for part in ("mean", "std"))
+        rows.append((label, fmt(real_value, spec), f"{fmt(mean, spec)} ± {fmt(std, spec)}",
+                     fmt(scale * _pick(summary_4[name].mean, index), spec)))
+    for label, ratio, off_field, on_field in ORDER_ROWS:
+        rows.append((label, fmt(getattr(real, ratio), ".1f"),
+                     fmt(pooled_ratio(emulated, off_field, on_field), ".1f", suffix=" (pooled)"),
+                     fmt(pooled_ratio(fours, off_field, on_field), ".1f", suffix=" (pooled)")))
+    return Table.of(header, rows)
+
+
+def on_above_fraction(stats: Sequence[RecordingStats]) -> float:
+    """Fraction of recordings whose saccade-1 ON events lie above their OFF events (mean y offset < 0)."""
+    if not stats:
+        raise ValueError("stats is empty: give at least one RecordingStats")
+    return float(np.mean([s.on_off_offset_px[0][1] < 0 for s in stats]))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Binning
+# ---------------------------------------------------------------------------------------------------
+
+
+def step_titles(events: np.ndarray, spec: FrameSpec) -> list[str]:
+    """One title per step: "step k", the times of its first and last event (ms), and its number of events."""
+    t_ms = np.asarray(events["t"], dtype=np.int64) / 1000.0
+    index = bin_index(events, spec)
+    titles = []
+    for k in range(spec.timesteps):
+        times = t_ms[index == k]
+        span = f"{times.min():.0f}-{times.max():.0f} ms" if times.size else "no events"
+        titles.append(f"step {k + 1}\n{span}\n{times.size} events")
+    return titles
+
+
+def binning_summary(events: np.ndarray, timesteps: int) -> dict:
+    """Equal-time against equal-count binning of one recording into ``timesteps`` frames.
+
+    Returns:
+        ``bin_ms`` (equal-time bin width), ``time_dropped`` (events outside the equal-time bins),
+        ``time_bin_min_events``/``time_bin_max_events``, ``count_per_bin`` (``n // T``), ``count_last_bin``
+        (events of the last equal-count bin), ``count_remainder`` (``n % T``), ``count_span_min_ms``/
+        ``count_span_max_ms`` (first to last event of an equal-count bin), and the step ``k_steps`` (from 1,
+        among the first T - 1) after which the two rules have consumed the most different stretches of the
+        recording: up to ``k_time_ms`` (equal time) and ``k_count_ms`` (the last event of equal-count bin k).
+
+    Raises:
+        ValueError: ``timesteps`` < 2, or fewer events than ``timesteps``.
+    """
+    if not isinstance(timesteps, (int, np.integer)) or timesteps < 2:
+        raise ValueError(f"timesteps={timesteps!r} must be an integer >= 2 (the summary compares steps)")
+    n = len(events)
+    if n < timesteps:
+        raise ValueError(f"events has {n} events; binning_summary needs at least timesteps={timesteps}")
+    t_us = np.asarray(events["t"], dtype=np.int64)
+    time_spec, count_spec = FrameSpec(timesteps, "time"), FrameSpec(timesteps, "count")
+    time_counts = to_frames(events, time_spec).sum(axis=(1, 2, 3))
+    count_counts = to_frames(events, count_spec).sum(axis=(1, 2, 3))
+    count_index = bin_index(events, count_spec)
+    count_end_ms = np.array([t_us[count_index == k].max() for k in range(timesteps)]) / 1000.0
+    count_start_ms = np.array([t_us[count_index == k].min() for k in range(timesteps)]) / 1000.0
+    width_us = (t_us[-1] - t_us[0]) // timesteps
+    time_end_ms = (t_us[0] + np.arange(1, timesteps + 1) * width_us) / 1000.0
+    k = int(np.argmax(np.abs(time_end_ms - count_end_ms)[:-1])) + 1
+    spans = count_end_ms - count_start_ms
+    return {"bin_ms": int(width_us) / 1000.0, "time_dropped": int(n - time_counts.sum()),
+            "time_bin_min_events": int(time_counts.min()), "time_bin_max_events": int(time_counts.max()),
+            "count_per_bin": n // timesteps, "count_last_bin": int(count_counts[-1]),
+            "count_remainder": n % timesteps, "count_span_min_ms": float(spans.min()),
+            "count_span_max_ms": float(spans.max()), "k_steps": k,
+            "k_time_ms": float(time_end_ms[k - 1]), "k_count_ms": float(count_end_ms[k - 1])}
