@@ -14,7 +14,7 @@ import primekit
 from primekit import paths
 
 PACKAGE = paths.package_dir()
-TOP = {"profiles", "cache", "seeding", "paths", "checks", "progress", "reference", "_lazy"}
+TOP = {"profiles", "cache", "seeding", "paths", "checks", "progress", "reference", "tables", "_lazy"}
 BOTTOM = {"chapter", "bench", "__main__"}
 ALLOWED = {
     "top": {"top"},

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from typing import NamedTuple
 
 import numpy as np
@@ -448,7 +449,9 @@ def test_every_constant_has_a_unit_and_a_source():
     table = prices.constant_table()
     assert [row[0] for row in table] == [f.name for f in dataclasses.fields(EnergyConfig)]
     for name, value, unit, source in table:
-        assert unit and source.startswith("["), name
+        # a source is ours or a publication with its year (listed in the book's bibliography), never an internal code
+        assert unit and (source.startswith("ours") or re.search(r"\b(19|20)\d\d\b", source)), name
+        assert not re.search(r"\[[A-Z]+\d", source), name
         assert value == getattr(EnergyConfig(), name)
 
 

@@ -3,8 +3,8 @@
 The PRIME paper reports that a projected hybrid analogue-digital system is 37.83x more energy efficient than
 digital hardware on N-MNIST, but its energy model is not available. This one is **ours**: energy per image is
 a sum over operation counts measured on the running network (:mod:`primekit.energy.counts`) times prices
-built from published per-operation energies (the project's ``ENERGY.md``; source IDs in brackets). Every
-constant is a field of one frozen :class:`EnergyConfig`, with its unit and source in the field's metadata
+built from published per-operation energies (each constant names its source, listed in the book's
+bibliography). Every constant is a field of one frozen :class:`EnergyConfig`, with its unit and source in the field's metadata
 (:func:`constant_table`), and can be changed.
 
 Both systems run the same network and stop at the same step. They differ only in the synaptic products:
@@ -20,7 +20,7 @@ Both systems run the same network and stop at the same step. They differ only in
   row if ``adc_skips_empty_reads``); row tiles of a fan-in above the array size are added digitally.
 
 Neuron updates (LIF: one multiply for the leak, one add for the input, one compare for the threshold,
-costed as an add [D10]), pooling (``pool^2 - 1`` adds and one multiply per output [D11]) and, if
+costed as an add; derived from Horowitz 2014), pooling (``pool^2 - 1`` adds and one multiply per output) and, if
 ``include_memory``, membrane reads and writes are digital in both systems and priced alike. Energies are in
 pJ; ``V^2 G t`` with V in volts, G in uS and t in ns is in fJ.
 """
@@ -39,14 +39,14 @@ from primekit.inference.sweeps import default_policy
 
 SYSTEMS = ("digital", "hybrid")
 DATAFLOWS = ("event", "dense")
-#: The paper's reported gain on N-MNIST (arXiv v1 abstract), hybrid analogue-digital vs digital.
+#: The paper's reported gain on N-MNIST (arXiv 2407.18625, abstract), hybrid analogue-digital vs digital.
 PAPER_RATIO_NMNIST = 37.83
 
-#: Horowitz ISSCC 2014, 45 nm: (add, multiply) energy in pJ by number format [H1-H8].
+#: Horowitz ISSCC 2014, 45 nm: (add, multiply) energy in pJ by number format.
 PRECISIONS = {"fp32": (0.9, 3.7), "fp16": (0.4, 1.1), "int32": (0.1, 3.1), "int8": (0.03, 0.2)}
-#: ADC energy per conversion (pJ) by resolution: 4-10 bit from ISAAC's 8-bit 1.67 pJ as scaled in the
-#: Accelergy library (after Saberi et al. 2011) [A3]; 14 bit: the lowest energy of the 13-15 ENOB SAR ADCs in
-#: Murmann's ADC survey [A1d].
+#: ADC energy per conversion (pJ) by resolution: 4-10 bit from ISAAC's 8-bit 1.67 pJ (Shafiee et al. 2016) as
+#: scaled in the Accelergy library (Wu et al. 2019); 14 bit: the lowest energy of the 13-15 ENOB SAR ADCs in
+#: Murmann's ADC survey.
 ADC_PJ_BY_BITS = {4: 0.79, 5: 0.99, 6: 1.20, 7: 1.42, 8: 1.67, 9: 1.97, 10: 2.38, 14: 78.0}
 
 
@@ -62,24 +62,24 @@ class EnergyConfig:
     digital parts) to another node. Energies are positive (``frontend_pj`` may be 0: folded into the ADC).
     """
 
-    add_pj: float = _constant(0.9, "pJ", "[H7] Horowitz 2014, 45 nm: 32-bit float add. Digital synaptic accumulate")
-    mult_pj: float = _constant(3.7, "pJ", "[H8] Horowitz 2014, 45 nm: 32-bit float multiply (MAC = add + multiply)")
-    periphery_add_pj: float = _constant(0.9, "pJ", "[H7] add of neuron updates, pooling and partial sums, both systems")
-    periphery_mult_pj: float = _constant(3.7, "pJ", "[H8] multiply of neuron leak and pooling scale, both systems")
-    sram_pj: float = _constant(5.0, "pJ", "[H9] Horowitz 2014: 8 KB SRAM, 10 pJ per 64-bit read, halved for 32 bit")
-    include_memory: bool = _constant(False, "-", "[ours] price weight fetches (digital), membrane reads/writes (both)")
-    digital_dataflow: str = _constant("event", "-", "[ours] 'event': triggered synaptic ops; 'dense': every MAC")
-    digital_node_scale: float = _constant(1.0, "ratio", "[T1, T3] 45 -> 40 nm: 1.0 (none) or about 0.87")
-    read_voltage_v: float = _constant(0.2, "V", "[R1] Liu et al. ISSCC 2020: analogue ReRAM read at 0.2 V")
-    g_kept_us: float = _constant(20.0, "uS", "[R6] mean conductance of a formed cell (primekit's device default)")
-    g_pruned_us: float = _constant(0.5, "uS", "[R6] conductance of a RESET cell (pruned pair)")
-    read_time_ns: float = _constant(10.0, "ns", "[R3, R4] Xue et al. ISSCC 2019/2020: macro read times 10-18 ns")
-    row_drive_pj: float = _constant(0.33, "pJ", "[A7] ISAAC (Shafiee et al. 2016): 1-bit row driver per activation")
-    adc_bits: int = _constant(8, "bit", "[A1, M5] typical crossbar column ADC resolution (a label: adc_pj prices it)")
-    adc_pj: float = _constant(1.67, "pJ", "[A3] ISAAC: 8-bit 1.2 GS/s SAR ADC, per conversion")
-    conversions_per_output: int = _constant(1, "-", "[M4] G+ and G- subtracted before one conversion (2: separately)")
-    frontend_pj: float = _constant(0.0, "pJ", "[A8, M7] TIA / integrator per conversion; 0: folded into adc_pj")
-    adc_skips_empty_reads: bool = _constant(False, "-", "[ours] False: every column of every read is converted")
+    add_pj: float = _constant(0.9, "pJ", "Horowitz 2014, 45 nm: 32-bit float add. Digital synaptic accumulate")
+    mult_pj: float = _constant(3.7, "pJ", "Horowitz 2014, 45 nm: 32-bit float multiply (MAC = add + multiply)")
+    periphery_add_pj: float = _constant(0.9, "pJ", "Horowitz 2014: add of neuron updates, pooling and partial sums, both systems")
+    periphery_mult_pj: float = _constant(3.7, "pJ", "Horowitz 2014: multiply of neuron leak and pooling scale, both systems")
+    sram_pj: float = _constant(5.0, "pJ", "Horowitz 2014: 8 KB SRAM, 10 pJ per 64-bit read, halved for 32 bit")
+    include_memory: bool = _constant(False, "-", "ours: price weight fetches (digital), membrane reads/writes (both)")
+    digital_dataflow: str = _constant("event", "-", "ours: 'event': triggered synaptic ops; 'dense': every MAC")
+    digital_node_scale: float = _constant(1.0, "ratio", "45 -> 40 nm: 1.0 (none) or about 0.87, interpolated from Stillmaker and Baas 2017")
+    read_voltage_v: float = _constant(0.2, "V", "Liu et al. 2020 (ISSCC): analogue ReRAM read at 0.2 V")
+    g_kept_us: float = _constant(20.0, "uS", "ours: mean conductance of a formed cell (primekit's device default; the macro's is not published)")
+    g_pruned_us: float = _constant(0.5, "uS", "ours: conductance of a RESET cell (pruned pair; primekit's device default)")
+    read_time_ns: float = _constant(10.0, "ns", "ours: the short end of measured ReRAM read times (Liu et al. 2020: 51 ns)")
+    row_drive_pj: float = _constant(0.33, "pJ", "Shafiee et al. 2016 (ISAAC): 1-bit row driver per activation")
+    adc_bits: int = _constant(8, "bit", "ours: a typical crossbar column ADC resolution, as in ISAAC (a label: adc_pj prices it)")
+    adc_pj: float = _constant(1.67, "pJ", "Shafiee et al. 2016 (ISAAC): 8-bit 1.2 GS/s SAR ADC, per conversion")
+    conversions_per_output: int = _constant(1, "-", "Liu et al. 2020: G+ and G- subtracted before one conversion (2: separately)")
+    frontend_pj: float = _constant(0.0, "pJ", "ours: TIA / integrator per conversion; 0: folded into adc_pj (no primary figure found)")
+    adc_skips_empty_reads: bool = _constant(False, "-", "ours: False: every column of every read is converted")
 
     def __post_init__(self) -> None:
         check_positive(self, "add_pj", "mult_pj", "periphery_add_pj", "periphery_mult_pj", "sram_pj",
@@ -107,7 +107,7 @@ class EnergyConfig:
 
     @property
     def lif_update_pj(self) -> float:
-        """A digital LIF update: one multiply (leak) and two adds (input, threshold compare) [D10]."""
+        """A digital LIF update: one multiply (leak) and two adds (input, threshold compare), in pJ."""
         return (self.periphery_mult_pj + 2 * self.periphery_add_pj) * self.digital_node_scale
 
 
@@ -283,30 +283,30 @@ class Lever:
     source: str
 
 
-#: The assumptions the sensitivity analysis sweeps, with the ranges of ENERGY.md section 7.
+#: The assumptions the sensitivity analysis sweeps, over ranges from the sources named in ``source``.
 LEVERS = (
     Lever("digital synaptic arithmetic", dict(zip(("add_pj", "mult_pj"), PRECISIONS["int8"])),
-          dict(zip(("add_pj", "mult_pj"), PRECISIONS["fp32"])), "int8", "fp32", "H1, H3, H7, H8"),
+          dict(zip(("add_pj", "mult_pj"), PRECISIONS["fp32"])), "int8", "fp32", "Horowitz 2014"),
     Lever("digital dataflow", {"digital_dataflow": "event"}, {"digital_dataflow": "dense"},
           "event-driven", "dense", "ours"),
     Lever("memory accesses priced", {"include_memory": True, "sram_pj": 5.0}, {"include_memory": True, "sram_pj": 50.0},
-          "8 KB SRAM, 5 pJ", "1 MB SRAM, 50 pJ", "H9, H11"),
+          "8 KB SRAM, 5 pJ", "1 MB SRAM, 50 pJ", "Horowitz 2014"),
     Lever("neuron and pooling arithmetic (both)",
           dict(zip(("periphery_add_pj", "periphery_mult_pj"), PRECISIONS["int8"])),
-          dict(zip(("periphery_add_pj", "periphery_mult_pj"), PRECISIONS["fp32"])), "int8", "fp32", "H1, H3, H7, H8"),
-    Lever("ADC energy per conversion", {"adc_pj": 0.42}, {"adc_pj": 3.64}, "0.42 pJ", "3.64 pJ", "A6, A4 (40 nm)"),
-    Lever("conversions per output", {"conversions_per_output": 1}, {"conversions_per_output": 2}, "1", "2", "M4"),
+          dict(zip(("periphery_add_pj", "periphery_mult_pj"), PRECISIONS["fp32"])), "int8", "fp32", "Horowitz 2014"),
+    Lever("ADC energy per conversion", {"adc_pj": 0.42}, {"adc_pj": 3.64}, "0.42 pJ", "3.64 pJ", "Murmann's ADC survey: 40 nm 8-bit-class SAR ADCs"),
+    Lever("conversions per output", {"conversions_per_output": 1}, {"conversions_per_output": 2}, "1", "2", "Liu et al. 2020"),
     Lever("ADC on reads without a driven row", {"adc_skips_empty_reads": True}, {"adc_skips_empty_reads": False},
           "skipped", "converted", "ours"),
     Lever("analogue front end per conversion", {"frontend_pj": 0.0}, {"frontend_pj": 1.45}, "0 pJ", "1.45 pJ",
-          "A8, M7"),
-    Lever("read pulse width", {"read_time_ns": 10.0}, {"read_time_ns": 100.0}, "10 ns", "100 ns", "R2-R4"),
-    Lever("kept cell conductance", {"g_kept_us": 1.0}, {"g_kept_us": 100.0}, "1 uS", "100 uS", "R6"),
-    Lever("read voltage", {"read_voltage_v": 0.1}, {"read_voltage_v": 0.3}, "0.1 V", "0.3 V", "R1"),
-    Lever("row driver energy", {"row_drive_pj": 0.1}, {"row_drive_pj": 0.42}, "0.1 pJ", "0.42 pJ", "A7"),
-    Lever("RESET cell conductance", {"g_pruned_us": 0.1}, {"g_pruned_us": 2.0}, "0.1 uS", "2 uS", "R6"),
+          "NeuRRAM (Wan et al. 2022) as modelled in the Accelergy library (Wu et al. 2019)"),
+    Lever("read pulse width", {"read_time_ns": 10.0}, {"read_time_ns": 100.0}, "10 ns", "100 ns", "ours, around Liu et al. 2020's 51 ns"),
+    Lever("kept cell conductance", {"g_kept_us": 1.0}, {"g_kept_us": 100.0}, "1 uS", "100 uS", "ours: 1T1R analogue states"),
+    Lever("read voltage", {"read_voltage_v": 0.1}, {"read_voltage_v": 0.3}, "0.1 V", "0.3 V", "Liu et al. 2020"),
+    Lever("row driver energy", {"row_drive_pj": 0.1}, {"row_drive_pj": 0.42}, "0.1 pJ", "0.42 pJ", "Shafiee et al. 2016; Wu et al. 2019"),
+    Lever("RESET cell conductance", {"g_pruned_us": 0.1}, {"g_pruned_us": 2.0}, "0.1 uS", "2 uS", "ours"),
     Lever("digital node 45 -> 40 nm", {"digital_node_scale": 0.87}, {"digital_node_scale": 1.0}, "0.87", "1.0",
-          "T1, T3"),
+          "Stillmaker and Baas 2017"),
 )
 
 

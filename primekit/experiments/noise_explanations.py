@@ -1,0 +1,122 @@
+"""Why the networks of the noise sweep behave as they do, in numbers: layer anatomy, margins, time averaging.
+
+Reads the results of :mod:`primekit.experiments.noise_anatomy` (per-layer :class:`LayerNoise` rows, decision
+:class:`Margins`) and a :class:`~primekit.experiments.noise_sweep.NoiseSweep`. Weight spreads are in uS of
+``G+ - G-``; noise factors are per unit of relative cell noise (a factor 4 at 10 % noise means 40 %); margins
+and output noises are in output units; flip rates and shares are fractions. Summaries are dicts of named
+values (glued by the chapter); tables are :class:`~primekit.tables.Table`.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from primekit.experiments.noise_anatomy import LayerNoise, Margins, flip_rate_by_ratio, sweep_margins
+from primekit.experiments.noise_sweep import NoiseSweep
+from primekit.experiments.noise_verdicts import METHOD_KEYS, label
+from primekit.tables import Table
+
+#: Ratio bins (margin over output noise) of the flip-rate summary: below 1/2 ... above 4.
+COARSE_EDGES = (0.0, 0.5, 1.0, 2.0, 4.0, np.inf)
+
+
+def _key(method: str) -> str:
+    if method not in METHOD_KEYS:
+        raise ValueError(f"method={method!r} has no short key; known methods are {sorted(METHOD_KEYS)}")
+    return METHOD_KEYS[method]
+
+
+def anatomy_table(anatomy: Mapping[str, Sequence[LayerNoise]]) -> Table:
+    """Every layer of every network: RESET fraction, kept-weight spread and cell RMS (uS), weight-noise and
+    current-noise factors."""
+    return Table.of(("network", "layer", "RESET", "kept weights std (uS)", "cell RMS (uS)", "weight noise",
+                     "current noise"),
+                    [(label(m), f"`{r.layer}`", f"{r.reset_fraction:.2f}", f"{r.kept_weight_std_us:.2f}",
+                      f"{r.cell_rms_us:.2f}", f"{r.weight_noise:.2f}", f"{r.current_noise:.2f}")
+                     for m, rows in anatomy.items() for r in rows])
+
+
+def anatomy_summary(anatomy: Mapping[str, Sequence[LayerNoise]], baseline: str = "weight-tuning",
+                    formed: str = "memristor-pruning", reset_layer: str = "conv1") -> dict:
+    """The anatomy in numbers: ``<key>_<layer>_std``, ``_wn`` and ``_cn`` for every network and layer (kept
+    weight spread, weight-noise and current-noise factors); ``mp_reset`` (RESET fraction of ``formed``'s
+    ``reset_layer``); the layer-averaged factors ``mean_wn_<key>`` and ``mean_cn_<key>``; ``conv0_text``
+    (how the first layers' weight-noise factors compare); ``n_smaller`` of ``n_layers`` layers whose current
+    noise is below their weight noise, and ``smaller_text``."""
+    out: dict = {}
+    for method, rows in anatomy.items():
+        key = _key(method)
+        for r in rows:
+            out.update({f"{key}_{r.layer}_std": r.kept_weight_std_us, f"{key}_{r.layer}_wn": r.weight_noise,
+                        f"{key}_{r.layer}_cn": r.current_noise})
+        out[f"mean_wn_{key}"] = float(np.mean([r.weight_noise for r in rows]))
+        out[f"mean_cn_{key}"] = float(np.mean([r.current_noise for r in rows]))
+    by_layer = {m: {r.layer: r for r in rows} for m, rows in anatomy.items()}
+    first = next(iter(by_layer[baseline]))
+    out[f"{_key(formed)}_reset"] = by_layer[formed][reset_layer].reset_fraction
+    out["conv0_text"] = ("it is the other way round"
+                         if by_layer[baseline][first].weight_noise < by_layer[formed][first].weight_noise
+                         else f"{label(baseline)}'s factor is larger too")
+    n_smaller = sum(r.current_noise < r.weight_noise for rows in anatomy.values() for r in rows)
+    n_layers = sum(len(rows) for rows in anatomy.values())
+    what = f"layers of the {len(anatomy)} networks"
+    out.update(n_smaller=n_smaller, n_layers=n_layers,
+               smaller_text=f"in all {n_layers} {what}" if n_smaller == n_layers
+               else f"in {n_smaller} of the {n_layers} {what}")
+    return out
+
+
+def pooled(margins: Mapping[str, Margins]) -> Margins:
+    """All networks' (chip, sample) pairs in one :class:`Margins`."""
+    return Margins(*[np.concatenate([getattr(m, f) for m in margins.values()]) for f in Margins._fields])
+
+
+def half_flip_ratio(margins: Margins, edges: Sequence[float] = tuple(np.geomspace(0.1, 100, 61)),
+                    min_count: int = 20) -> float:
+    """The first ratio (geometric bin centre, margin over output noise) from which at most half of the
+    decisions flip, among bins of at least ``min_count`` pairs; NaN if no bin qualifies."""
+    rate, counts = flip_rate_by_ratio(margins, edges)
+    edges = np.asarray(edges, dtype=float)
+    centres = np.sqrt(edges[:-1] * edges[1:])
+    survives = (counts >= min_count) & (rate <= 0.5)
+    return float(centres[np.argmax(survives)]) if survives.any() else float("nan")
+
+
+def margin_summary(margins: Mapping[str, Margins]) -> dict:
+    """Margins in numbers: per network ``<key>_median_margin``, ``_median_noise``, ``_median_ratio`` and
+    ``_flipped`` (share of decisions the noise changes); over all networks the flip rates below a ratio of 1/2
+    (``flip_below_half``) and above 4 (``flip_above_4``), the ratio from which half survive (``ratio_half``);
+    and ``margin_text``, whether the widest margins come with the largest output noise."""
+    out: dict = {}
+    for method, mg in margins.items():
+        key = _key(method)
+        out.update({f"{key}_median_margin": float(np.median(mg.margin)),
+                    f"{key}_median_noise": float(np.median(mg.noise)),
+                    f"{key}_median_ratio": float(np.median(mg.ratio)), f"{key}_flipped": float(mg.flipped.mean())})
+    everyone = pooled(margins)
+    rate, _ = flip_rate_by_ratio(everyone, COARSE_EDGES)
+    out.update(flip_below_half=float(rate[0]), flip_above_4=float(rate[-1]), ratio_half=half_flip_ratio(everyone))
+    widest = max(margins, key=lambda m: np.median(margins[m].margin))
+    noisiest = max(margins, key=lambda m: np.median(margins[m].noise))
+    out["margin_text"] = (f"the network with the widest margins, {label(widest)}, also has the largest output noise, "
+                          "so the margins measured in noise units are close" if widest == noisiest
+                          else "the margins measured in noise units differ between the networks")
+    return out
+
+
+def noise_ratio_summary(sweep: NoiseSweep, methods: Sequence[str], level: float = 0.10) -> tuple[dict, Table]:
+    """Programming against read noise at equal ``level``: each network's median output noise under both and
+    their ratio (a table), the smallest and largest ratio, and sqrt(T), the ratio if read noise averaged out
+    like independent steps (``noise_ratio_min``, ``noise_ratio_max``, ``sqrt_T``)."""
+    rows, ratios = [], []
+    for method in methods:
+        read = float(np.median(sweep_margins(sweep, method, "read", level).noise))
+        programming = float(np.median(sweep_margins(sweep, method, "programming", level).noise))
+        ratios.append(programming / read)
+        rows.append((label(method), f"{read:.3f}", f"{programming:.3f}", f"{programming / read:.2f}"))
+    table = Table.of(("network", f"output noise, {level:.0%} read", f"output noise, {level:.0%} programming",
+                      "ratio"), rows)
+    return {"noise_ratio_min": min(ratios), "noise_ratio_max": max(ratios),
+            "sqrt_T": float(np.sqrt(sweep.timesteps))}, table

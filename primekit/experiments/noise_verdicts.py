@@ -1,0 +1,177 @@
+"""What the noise sweep says: result tables, and whether pruned networks degrade less than Weight Tuning.
+
+Everything here reads a finished :class:`~primekit.experiments.noise_sweep.NoiseSweep`. Accuracies and drops
+are fractions (0.05 = 5 percentage points) unless a name says ``points``; noise levels are relative to each
+cell's conductance (0.10 = 10 %); exit steps count from 1 to T. Summaries are plain dicts of named values
+(glued by the chapter with ``chapter.glue_values``); tables are :class:`~primekit.tables.Table`.
+
+The robustness decision: a pruned network "loses less" than Weight Tuning at one noise and level when its
+accuracy drop is smaller by more than the *resolution*, twice the two spreads over chips combined
+(``2 * hypot(spread_wt, spread_pruned)``); "more" when larger by more than that; otherwise "about as much".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from primekit.experiments.noise_sweep import NoiseSweep
+from primekit.tables import Table, mean_spread
+
+#: The paper's names of the methods.
+METHOD_LABELS = {"weight-tuning": "Weight Tuning", "software-pruning": "Software Pruning",
+                 "memristor-pruning": "Memristor Pruning"}
+#: Short keys of the methods in glued names (``wt_conv1_std``).
+METHOD_KEYS = {"weight-tuning": "wt", "software-pruning": "sp", "memristor-pruning": "mp"}
+BASELINE = "weight-tuning"
+PRUNED = ("software-pruning", "memristor-pruning")
+#: The (noise, level) points of the results table; the drops are shown for all but the first.
+TABLE_POINTS = (("read", 0.0), ("read", 0.10), ("read", 0.20), ("programming", 0.10), ("programming", 0.20))
+
+
+def label(method: str) -> str:
+    """The paper's name of ``method`` ("memristor-pruning" -> "Memristor Pruning"); unknown names unchanged."""
+    return METHOD_LABELS.get(method, method)
+
+
+def sweep_facts(sweep: NoiseSweep) -> dict:
+    """How large the sweep was: ``n_runs`` (full passes over the test split; level 0 once per method and chip),
+    ``sweep_minutes`` (its wall time when computed), ``n_chips`` and ``levels_text`` ("0, 10, 20 %")."""
+    c = sweep.config
+    return {"n_runs": len(sweep.methods) * c.chips * (1 + len(c.kinds) * (len(c.levels) - 1)),
+            "sweep_minutes": sweep.seconds / 60, "n_chips": c.chips,
+            "levels_text": ", ".join(f"{100 * s:g}" for s in c.levels) + " %"}
+
+
+def noise_equivalents(factor: float, levels: Sequence[float] = (0.02, 0.10, 0.20)) -> dict[str, float]:
+    """``level_a``, ``equiv_a``, ...: each cell-noise level and the weight noise it causes in formed pairs
+    (``level * factor``, a fraction of the weights' spread; ``factor`` from ``weight_noise_factor``)."""
+    if not factor > 0:
+        raise ValueError(f"factor={factor!r} must be > 0 (weight noise per unit of cell noise)")
+    out = {}
+    for letter, level in zip("abcdefgh", levels):
+        out[f"level_{letter}"], out[f"equiv_{letter}"] = level, level * factor
+    return out
+
+
+def _pct(level: float) -> int:
+    return round(100 * level)
+
+
+def results_table(sweep: NoiseSweep, methods: Sequence[str], points=TABLE_POINTS) -> Table:
+    """Accuracy (mean ± spread over chips, %) at every point, then the drop from the noiseless chip
+    (percentage points) at every point but the first."""
+    def name(kind, level):
+        return f"{_pct(level)} % {kind}" if level else "chip, no noise"
+    header = (["method"] + [name(k, s) for k, s in points]
+              + [f"drop, {_pct(s)} % {'prog.' if k == 'programming' else k}" for k, s in points[1:]])
+    rows = [[label(m)] + [mean_spread(*sweep.at(m, k, s)) for k, s in points]
+            + [f"{100 * sweep.drop(m, k, s):.1f}" for k, s in points[1:]] for m in methods]
+    return Table.of(header, rows)
+
+
+def drops_in_points(sweep: NoiseSweep, methods: Sequence[str], points=TABLE_POINTS[1:]) -> dict[str, float]:
+    """``drop_<method>_<kind>_<level %>``: each method's accuracy drop in percentage points
+    (``drop_weight_tuning_read_20``)."""
+    return {f"drop_{m.replace('-', '_')}_{k}_{_pct(s)}": 100 * sweep.drop(m, k, s) for m in methods for k, s in points}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One pruned network against the baseline at one noise and level (fractions of accuracy)."""
+
+    method: str
+    drop: float
+    baseline_drop: float
+    resolution: float
+
+    @property
+    def gap(self) -> float:
+        """Baseline drop minus this drop: > 0 when the pruned network loses less."""
+        return self.baseline_drop - self.drop
+
+    @property
+    def word(self) -> str:
+        """``"less than"``, ``"more than"`` or ``"about as much as"`` (beyond the resolution or not)."""
+        if self.gap > self.resolution:
+            return "less than"
+        if self.gap < -self.resolution:
+            return "more than"
+        return "about as much as"
+
+
+def compare_with_baseline(sweep: NoiseSweep, kind: str, level: float, methods: Sequence[str] = PRUNED,
+                          baseline: str = BASELINE) -> list[Comparison]:
+    """Each of ``methods`` against ``baseline`` at ``level`` of noise ``kind``: drops and resolution."""
+    base_drop, base_spread = sweep.drop(baseline, kind, level), sweep.at(baseline, kind, level)[1]
+    return [Comparison(m, sweep.drop(m, kind, level), base_drop,
+                       2 * float(np.hypot(base_spread, sweep.at(m, kind, level)[1]))) for m in methods]
+
+
+def verdict_text(comparisons: Sequence[Comparison], kind: str, level: float, baseline: str = BASELINE) -> str:
+    """One sentence: how much each pruned network loses against the baseline, and whether it is resolved."""
+    parts = [f"{label(c.method)} loses {100 * c.drop:.1f} points, {c.word} {label(baseline)}'s "
+             f"{100 * c.baseline_drop:.1f} (difference {100 * abs(c.gap):.1f}, resolution {100 * c.resolution:.1f})"
+             for c in comparisons]
+    return f"At {level:.0%} {kind} noise, " + "; ".join(parts) + "."
+
+
+def robustness_verdicts(sweep: NoiseSweep, level: float = 0.20, kinds: Sequence[str] = ("read", "programming"),
+                        methods: Sequence[str] = PRUNED, baseline: str = BASELINE) -> dict:
+    """The chapter's decision on "do topology-optimised networks degrade less?": ``verdict_<kind>`` (a
+    sentence per noise), ``n_less`` (comparisons a pruned network wins beyond the resolution), ``n_compared``
+    and ``paper_verdict`` (what that means for the paper's claim)."""
+    out: dict = {}
+    n_less = n_compared = 0
+    for kind in kinds:
+        comparisons = compare_with_baseline(sweep, kind, level, methods, baseline)
+        out[f"verdict_{kind}"] = verdict_text(comparisons, kind, level, baseline)
+        n_less += sum(c.word == "less than" for c in comparisons)
+        n_compared += len(comparisons)
+    out.update(n_less=n_less, n_compared=n_compared, paper_verdict=paper_verdict(n_less, n_compared))
+    return out
+
+
+def paper_verdict(n_less: int, n_compared: int) -> str:
+    """What ``n_less`` wins out of ``n_compared`` comparisons say about the paper's claim."""
+    if not 0 <= n_less <= n_compared:
+        raise ValueError(f"n_less={n_less!r} must be between 0 and n_compared={n_compared!r}")
+    if n_less == 0:
+        return (f"none of the {n_compared} comparisons shows a pruned network losing less than Weight Tuning by more "
+                "than the resolution: our simulation does not reproduce the paper's advantage of topology optimisation")
+    if n_less == n_compared:
+        return (f"all {n_compared} comparisons show the pruned networks losing less than Weight Tuning, beyond the "
+                "resolution, as the paper reports")
+    return (f"{n_less} of the {n_compared} comparisons show a pruned network losing less than Weight Tuning beyond "
+            "the resolution: the paper's advantage of topology optimisation is reproduced only in part")
+
+
+def mean_accuracy(sweep: NoiseSweep, kind: str, level: float, methods: Sequence[str]) -> float:
+    """Accuracy at ``level`` of noise ``kind``, averaged over chips and then over ``methods``."""
+    return float(np.mean([sweep.at(m, kind, level)[0] for m in methods]))
+
+
+def early_stop_summary(sweep: NoiseSweep, method: str, theta: float, level: float = 0.20) -> dict:
+    """Early stop under noise for ``method``: mean exit and load saved at ``theta`` without noise and at
+    ``level`` of each noise (``es_exit_read_20``, ``es_saved_programming_0``, ...), the same at the lowest
+    threshold under read noise, and the largest gap (over noises, levels and chips) between the accuracy
+    with and without early stop, at ``theta`` and at the lowest threshold."""
+    thresholds = list(sweep.config.thresholds)
+    low = min(thresholds)
+    levels = list(sweep.config.levels)
+    out: dict = {"theta": theta, "theta_low": low, "thresholds_text": ", ".join(f"{t:g}" for t in thresholds)}
+    for kind in sweep.config.kinds:
+        exits = sweep.stats(method, kind, theta, "mean_exit")[0]
+        for s in (0.0, level):
+            out[f"es_exit_{kind}_{_pct(s)}"] = float(exits[levels.index(s)])
+            out[f"es_saved_{kind}_{_pct(s)}"] = float(1 - exits[levels.index(s)] / sweep.timesteps)
+    low_exits = sweep.stats(method, "read", low, "mean_exit")[0]
+    out["low_exit_0"], out[f"low_exit_{_pct(level)}"] = float(low_exits[levels.index(0.0)]), float(
+        low_exits[levels.index(level)])
+    m = sweep.methods.index(method)
+    gap = np.abs(sweep.early_accuracy[m] - sweep.accuracy[m][..., None])     # [kinds, levels, chips, thresholds]
+    out["es_max_gap"] = float(gap[..., thresholds.index(theta)].max())
+    out["es_gap_low"] = float(gap[..., thresholds.index(low)].max())
+    return out

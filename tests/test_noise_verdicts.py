@@ -1,0 +1,190 @@
+"""The noise chapter's decisions and tables on a hand-made sweep whose drops and spreads are known."""
+
+import math
+
+import numpy as np
+import pytest
+
+from primekit.experiments.noise_anatomy import LayerNoise, Margins
+from primekit.experiments.noise_explanations import anatomy_summary, anatomy_table, margin_summary, noise_ratio_summary
+from primekit.experiments.noise_sweep import NoiseSweep, NoiseSweepConfig
+from primekit.experiments.noise_verdicts import (
+    compare_with_baseline,
+    drops_in_points,
+    early_stop_summary,
+    mean_accuracy,
+    noise_equivalents,
+    paper_verdict,
+    results_table,
+    robustness_verdicts,
+    sweep_facts,
+)
+from primekit.experiments.range_filling import RangeFilling, mapping_summary, mapping_table, summary_claim
+
+METHODS = ("weight-tuning", "software-pruning", "memristor-pruning")
+CONFIG = NoiseSweepConfig(levels=(0.0, 0.1, 0.2), chips=2, thresholds=(0.5, 0.8))   # kinds: programming, read
+#: per method and kind: accuracy per chip at the levels 0, 10 %, 20 %
+ACCURACY = {
+    ("weight-tuning", "read"): [(0.9, 0.9), (0.85, 0.85), (0.7, 0.7)],
+    ("software-pruning", "read"): [(0.9, 0.9), (0.88, 0.88), (0.85, 0.85)],          # loses less
+    ("memristor-pruning", "read"): [(0.9, 0.9), (0.86, 0.84), (0.69, 0.71)],         # about as much
+    ("weight-tuning", "programming"): [(0.9, 0.9), (0.85, 0.85), (0.8, 0.8)],
+    ("software-pruning", "programming"): [(0.9, 0.9), (0.8, 0.8), (0.6, 0.6)],        # loses more
+    ("memristor-pruning", "programming"): [(0.9, 0.9), (0.88, 0.88), (0.85, 0.85)],  # loses less
+}
+
+
+def make_sweep(samples=4):
+    accuracy = np.zeros((3, 2, 3, 2))
+    for (method, kind), values in ACCURACY.items():
+        accuracy[METHODS.index(method), CONFIG.kinds.index(kind)] = values
+    early = np.repeat(accuracy[..., None], 2, axis=-1) - 0.01
+    early[2, 1, 2, 0, 1] = accuracy[2, 1, 2, 0] - 0.03          # memristor pruning, read, 20 %, chip 0, θ = 0.8
+    mean_exit = np.zeros_like(early)
+    mean_exit[..., 0] = np.array([3.0, 4.0, 5.0])[None, None, :, None]        # θ = 0.5
+    mean_exit[..., 1] = np.array([6.0, 7.0, 8.0])[None, None, :, None]        # θ = 0.8
+    logits = np.zeros((3, 2, 3, 2, samples, 10), dtype=np.float32)
+    return NoiseSweep(CONFIG, METHODS, accuracy, early, mean_exit, logits, np.zeros(samples, dtype=np.int64), 10, 120.0)
+
+
+SWEEP = make_sweep()
+
+
+def test_facts_and_equivalents():
+    assert sweep_facts(SWEEP) == {"n_runs": 3 * 2 * (1 + 2 * 2), "sweep_minutes": 2.0, "n_chips": 2,
+                                  "levels_text": "0, 10, 20 %"}
+    e = noise_equivalents(4.0)
+    assert (e["level_a"], e["equiv_a"], e["equiv_c"]) == (0.02, 0.08, 0.8)
+    with pytest.raises(ValueError, match="factor=0"):
+        noise_equivalents(0)
+
+
+def test_results_table_and_drops():
+    table = results_table(SWEEP, METHODS)
+    assert table.header[:3] == ("method", "chip, no noise", "10 % read")
+    assert table.rows[0][:4] == ("Weight Tuning", "90.0 % ± 0.0", "85.0 % ± 0.0", "70.0 % ± 0.0")
+    assert table.rows[2][2] == "85.0 % ± 1.4"                       # std of (0.86, 0.84), ddof 1
+    assert table.rows[0][-4:] == ("5.0", "20.0", "5.0", "10.0")
+    drops = drops_in_points(SWEEP, METHODS)
+    assert drops["drop_weight_tuning_read_20"] == pytest.approx(20.0)
+    assert drops["drop_software_pruning_programming_20"] == pytest.approx(30.0)
+
+
+def test_comparisons_with_weight_tuning():
+    read = {c.method: c for c in compare_with_baseline(SWEEP, "read", 0.2)}
+    assert read["software-pruning"].gap == pytest.approx(0.15) and read["software-pruning"].word == "less than"
+    assert read["memristor-pruning"].resolution == pytest.approx(2 * np.std([0.69, 0.71], ddof=1))
+    assert read["memristor-pruning"].word == "about as much as"
+    programming = {c.method: c.word for c in compare_with_baseline(SWEEP, "programming", 0.2)}
+    assert programming == {"software-pruning": "more than", "memristor-pruning": "less than"}
+    v = robustness_verdicts(SWEEP)
+    assert (v["n_less"], v["n_compared"]) == (2, 4)
+    assert v["verdict_read"].startswith("At 20% read noise, Software Pruning loses 5.0 points, less than Weight "
+                                        "Tuning's 20.0 (difference 15.0, resolution 0.0)")
+    assert "reproduced only in part" in v["paper_verdict"]
+
+
+def test_paper_verdict_branches():
+    assert "does not reproduce" in paper_verdict(0, 4)
+    assert paper_verdict(4, 4).startswith("all 4 comparisons")
+    with pytest.raises(ValueError, match="n_less=5"):
+        paper_verdict(5, 4)
+    assert mean_accuracy(SWEEP, "read", 0.1, METHODS) == pytest.approx((0.85 + 0.88 + 0.85) / 3)
+
+
+def test_early_stop_summary():
+    s = early_stop_summary(SWEEP, "memristor-pruning", 0.8)
+    assert (s["es_exit_read_0"], s["es_exit_read_20"], s["es_exit_programming_20"]) == (6.0, 8.0, 8.0)
+    assert s["es_saved_read_0"] == pytest.approx(0.4) and s["es_saved_read_20"] == pytest.approx(0.2)
+    assert (s["theta_low"], s["low_exit_0"], s["low_exit_20"], s["thresholds_text"]) == (0.5, 3.0, 5.0, "0.5, 0.8")
+    assert s["es_max_gap"] == pytest.approx(0.03) and s["es_gap_low"] == pytest.approx(0.01)
+
+
+def _layers(wn, cn, reset=0.0, std=2.0):
+    return [LayerNoise(name, 100, reset, std, 20.0, w, c) for name, w, c in zip(("conv0", "conv1", "linear"), wn, cn)]
+
+
+def test_anatomy_summary_by_hand():
+    anatomy = {"weight-tuning": _layers((3.0, 9.0, 12.0), (1.0, 4.0, 2.0)),
+               "memristor-pruning": _layers((4.0, 5.0, 6.0), (2.0, 6.0, 1.0), reset=0.5)}
+    s = anatomy_summary(anatomy)
+    assert (s["wt_conv1_wn"], s["wt_linear_cn"], s["mp_conv0_std"], s["mp_reset"]) == (9.0, 2.0, 2.0, 0.5)
+    assert s["mean_wn_wt"] == pytest.approx(8.0) and s["mean_cn_mp"] == pytest.approx(3.0)
+    assert s["conv0_text"] == "it is the other way round"                         # 3 < 4
+    assert (s["n_smaller"], s["n_layers"]) == (5, 6)
+    assert s["smaller_text"] == "in 5 of the 6 layers of the 2 networks"
+    assert anatomy_table(anatomy).rows[0] == ("Weight Tuning", "`conv0`", "0.00", "2.00", "20.00", "3.00", "1.00")
+
+
+def test_margin_summary_by_hand():
+    n = 50
+    low = Margins(np.full(n, 0.2), np.ones(n), np.ones(n, bool), np.ones(n, bool))         # ratio 0.2, all flip
+    high = Margins(np.full(n, 5.0), np.ones(n), np.ones(n, bool), np.zeros(n, bool))       # ratio 5, none flip
+    both = Margins(*[np.concatenate([a, b]) for a, b in zip(low, high)])
+    s = margin_summary({"weight-tuning": both, "memristor-pruning": high})
+    assert (s["flip_below_half"], s["flip_above_4"]) == (1.0, 0.0)
+    assert s["ratio_half"] == pytest.approx(0.1 * 10 ** (0.05 * 33.5))     # centre of the bin holding ratio 5
+    assert s["wt_flipped"] == 0.5 and s["mp_median_margin"] == 5.0 and s["wt_median_ratio"] == pytest.approx(2.6)
+    assert s["margin_text"].startswith("the margins measured in noise units differ")
+
+
+def test_noise_ratio_summary_reads_the_sweeps_logits():
+    sweep = make_sweep(samples=2)
+    k_read, k_prog = CONFIG.kinds.index("read"), CONFIG.kinds.index("programming")
+    sweep.logits[:, k_read, 1] = 1.0             # every output moves by 1 under 10 % read noise
+    sweep.logits[:, k_prog, 1] = 3.0             # and by 3 under 10 % programming noise
+    s, table = noise_ratio_summary(sweep, METHODS, 0.1)
+    assert (s["noise_ratio_min"], s["noise_ratio_max"]) == pytest.approx((3.0, 3.0))
+    assert s["sqrt_T"] == pytest.approx(math.sqrt(10))
+    assert table.rows[0] == ("Weight Tuning", "1.000", "3.000", "3.00")
+
+
+FILLED = RangeFilling(0.2, {("weight-tuning", "read"): np.array([0.8, 0.82]),
+                            ("weight-tuning", "programming"): np.array([0.9, 0.9]),
+                            ("software-pruning", "read"): np.array([0.7, 0.7]),
+                            ("software-pruning", "programming"): np.array([0.7, 0.7])},
+                      {"weight-tuning": {"conv0": 0.01, "conv1": 0.002, "linear": 0.003},
+                       "software-pruning": {"conv0": 0.02, "conv1": 0.02, "linear": 0.02}})
+
+
+def test_mapping_summary_and_table():
+    s = mapping_summary(SWEEP, FILLED, n_less=2)
+    assert s["wt_rf_read"] == pytest.approx(0.81) and s["mp_read_20"] == pytest.approx(0.70)
+    assert s["mp_programming_20"] == pytest.approx(0.85) and s["wt_wins"]
+    assert s["mapping_text"].startswith("Weight Tuning is more robust than Memristor Pruning")
+    assert "depends on the mapping" in s["summary_claim"]
+    table = mapping_table(SWEEP, FILLED, formed_scale=0.05)
+    assert table.header[2:4] == ("20 % read, shared κ", "20 % read, range-filling")
+    assert table.rows[0] == ("Weight Tuning", "0.0100, 0.0020, 0.0030", "70.0 % ± 0.0", "81.0 % ± 1.4",
+                             "80.0 % ± 0.0", "90.0 % ± 0.0")
+    assert table.rows[-1][:4] == ("Memristor Pruning", "0.0500 (formed)", "70.0 % ± 1.4", "(no choice)")
+    with pytest.raises(ValueError, match="was not run"):
+        FILLED.at("memristor-pruning", "read")
+
+
+def test_summary_claim_branches():
+    assert "not supported" in summary_claim(0, True)
+    assert "not reproduced" in summary_claim(0, False)
+    assert "in line with the paper" in summary_claim(3, False)
+    with pytest.raises(ValueError, match="n_less=-1"):
+        summary_claim(-1, True)
+
+
+def test_range_filling_sweep_runs_the_sweeps_chips():
+    from test_robustness import ToyClassifier, spike_task
+
+    from primekit.chip.deploy import deploy_range_filling
+    from primekit.experiments.noise_sweep import recording_accuracy
+    from primekit.experiments.range_filling import range_filling_sweep
+    from primekit.inference.evaluate import record_outputs
+
+    split, weight = spike_task(n_per_class=10)
+    model = ToyClassifier(weight)
+    config = NoiseSweepConfig(levels=(0.0, 0.2), chips=2, batch_size=50)
+    filled = range_filling_sweep({"toy": model}, split, config, 0.2, kinds=("read",))
+    for chip in range(2):
+        programming_seed, read_seed = config.chip_seeds(chip)
+        by_hand, _ = deploy_range_filling(model, config.point_memristor("read", 0.2), programming_seed)
+        run = record_outputs(by_hand, split, batch_size=50, read_seed=read_seed, show_progress=False)
+        assert filled.accuracy["toy", "read"][chip] == recording_accuracy(run)
+    assert set(filled.scales["toy"]) == {"layer"}
