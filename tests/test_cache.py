@@ -314,12 +314,12 @@ def test_source_edit_invalidates_cache_entries(package_copy, capsys):
 
 
 def test_a_module_hash_covers_its_imports_and_nothing_else(package_copy):
-    train, stop = _fresh_hash_of("primekit.experiments.training"), _fresh_hash_of("primekit.inference.early_stop")
+    train, stop = _fresh_hash_of("primekit.experiments.training"), _fresh_hash_of("primekit.inference.sweeps")
     whole = _fresh_hash()
-    early_stop = package_copy / "inference" / "early_stop.py"
-    early_stop.write_text(early_stop.read_text() + "\n# an edit\n")
-    assert _fresh_hash_of("primekit.experiments.training") == train  # training does not import early_stop
-    assert _fresh_hash_of("primekit.inference.early_stop") != stop
+    sweeps = package_copy / "inference" / "sweeps.py"
+    sweeps.write_text(sweeps.read_text() + "\n# an edit\n")
+    assert _fresh_hash_of("primekit.experiments.training") == train  # training does not import sweeps
+    assert _fresh_hash_of("primekit.inference.sweeps") != stop
     assert _fresh_hash() != whole
     neurons = package_copy / "snn" / "neurons.py"  # imported by train through models
     neurons.write_text(neurons.read_text() + "\n# an edit\n")

@@ -227,7 +227,7 @@ def test_margins_by_hand(small_sweep):
     # the flips in the margins are the accuracy changes of the sweep's runs
     assert margins.flipped.reshape(2, n).any(axis=1).all()
     # a sample can only flip when its margin is within reach of the noise: flip rate falls with the ratio
-    rate, counts = flip_rate_by_ratio(margins, [0, 0.5, 2, np.inf])
+    rate, counts = flip_rate_by_ratio(margins, [0, 0.5, 1, np.inf])
     assert counts.sum() == 2 * n and rate[0] > rate[2]
     zero = sweep_margins(sweep, "dense", "read", 0.0)
     assert np.all(zero.noise == 0) and not zero.flipped.any()

@@ -109,7 +109,7 @@ def test_bad_keep_ratio_raises(bad):
 
 
 def test_bad_shapes_raise():
-    with pytest.raises(ValueError, match=r"a conv kernel is \[out, in, k, k\]"):
+    with pytest.raises(ValueError, match=r"a conv2d weight is \[out, in, k, k\]"):
         SubnetConv2d(GaussianWeights((3, 3)))
     with pytest.raises(ValueError, match=r"a linear weight is \[out, in\]"):
         SubnetLinear(GaussianWeights((3, 3, 1, 1)))

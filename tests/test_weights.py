@@ -13,7 +13,7 @@ from primekit.chip import memristor
 from primekit.chip.deploy import ChipWeights, deploy, reseed_reads
 from primekit.chip.memristor import MemristorConfig
 from primekit.snn.timeloop import StepModule
-from primekit.snn.weight_sources import GaussianWeights, TrainableWeights
+from primekit.snn.weight_sources import GaussianWeights, LayerMap, TrainableWeights
 
 CONFIG = MemristorConfig()
 
@@ -38,8 +38,9 @@ class MaskedLinear(StepModule):
     def init_state(self, batch_size):
         return None
 
-    def step(self, x_t, state):
-        return x_t @ self.effective_weight().T, state
+    def step(self, x_t, state):  # the source applies the map (a chip adds its read noise)
+        mask = None if self.keep is None or self.weight_source.includes_pruning else self.keep
+        return self.weight_source.apply(x_t, LayerMap("linear"), mask), state
 
 
 def test_gaussian_weights_have_the_paper_spread_and_are_frozen():

@@ -1,50 +1,70 @@
-"""Weight sources: where a layer's weights come from, so hardware never leaks into model code.
+"""A model on a simulated memristor chip: :class:`ChipWeights` and :func:`deploy`.
 
-A layer holds a :class:`WeightSource` and calls ``source.read()`` once per timestep:
-
-- :class:`FrozenWeights` - fixed weights given as a tensor (e.g. from a checkpoint);
-- :class:`GaussianWeights` - frozen software random weights, ``scale * N(0, std^2)`` (PRIME's software
-  baseline: std 6.352, scale 0.01);
-- :class:`TrainableWeights` - ordinary trainable weights (the weight-tuning baseline);
-- :class:`ChipWeights` - weights held by memristor pairs, ``weight_scale * (G+ - G-)``, read with fresh
-  read noise at every call.
+:class:`ChipWeights` is a weight source (:mod:`primekit.snn.weight_sources`) whose weights are held by
+memristor pairs, ``weight_scale * (G+ - G-)``, and whose every read carries the cells' read noise.
 
 :func:`deploy` puts a trained model on a simulated chip without touching its code: every layer that
 has a ``weight_source`` gets a :class:`ChipWeights` holding its weights as programmed pairs (pruned pairs
 RESET, programming noise of the chip's seed), read with the device's read noise.
+:func:`deploy_range_filling` does the same with a ``weight_scale`` per layer chosen so that each layer's
+largest kept weight spans the conductance range; both are one implementation with the mapping of
+weights to pairs as its parameter.
 """
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, replace
+from typing import Callable
 
 import torch
 from torch import nn
 
 from primekit.checks import is_number
 from primekit.chip.memristor import MemristorConfig, Pairs, program, read, reset_pruned, weights_to_pairs
-from primekit.seeding import derive_seed, make_generator
-from primekit.snn.weight_sources import WeightSource
+from primekit.seeding import derive_seed
+from primekit.snn import draws
+from primekit.snn.weight_sources import LayerMap, WeightSource
 
 
 class ChipWeights(WeightSource):
-    """Weights held by memristor pairs: ``weight_scale * (G+ - G-)``, with fresh read noise per read.
+    """Weights held by memristor pairs: ``weight_scale * (G+ - G-)`` (``kappa``, conductances in uS).
 
-    One read serves a whole batch at one timestep, so the samples of a batch share that step's read
-    noise (a chip processing them one by one would draw independent reads: evaluate with batch size 1
-    when that matters).
+    ``read()`` returns the noise-free weights. ``apply`` computes a layer's output currents from the cells
+    as a chip reads them: every cell of conductance ``G`` is seen as ``G (1 + read_noise * eps)`` with
+    ``eps ~ N(0, 1)`` fresh at every read, so weight ``w_ij`` has read-noise variance
+    ``(kappa * read_noise)^2 (G+_ij^2 + G-_ij^2)``. Two read modes (``config.read_mode``):
+
+    - ``"per-sample"`` (default): every sample gets its own read at every step, as a chip that processes
+      samples one by one. The output current is its noiseless mean (the map with ``kappa (G+ - G-)``) plus
+      a Gaussian current whose per-output variance is the same map applied to the squared inputs with the
+      squared per-cell noise scales, ``sum_i x_i^2 (kappa read_noise)^2 (G+_i^2 + G-_i^2)``. This is exact
+      in the mean and in each output's variance as long as no read cell clips at the device range; as a
+      model it treats the outputs of one read as independent (on a real array two outputs that share
+      input rows share nothing, but a convolution reuses each cell at every output position, which the
+      model does not correlate). The Gaussian values come from streams keyed by (the run's seed, this
+      layer's ``read_seed``, the sample's index in its split, the step) (:mod:`primekit.snn.draws`), so a
+      sample's reads never depend on its batch.
+    - ``"shared"``: one cell-level read (:func:`primekit.chip.memristor.read`, clipped to the device range)
+      per step serves the whole batch, keyed by (run seed, ``read_seed``, step) only, so it is still the
+      same whichever samples share the batch; the samples of a step see the same, correlated noise.
+
+    Zero read noise gives exactly the noiseless map. A bias is added after the read, digitally, without
+    noise. Outside the evaluation path (no keys set, e.g. ``model.run(x)``), a layer keys its draws by
+    batch position and its own count of reads (restarted by :meth:`reseed` / :func:`reseed_reads`).
 
     Args:
         pairs: the conductances (uS).
-        config: the device (its ``read_noise`` and ``weight_scale`` are used here).
-        read_seed: seed of the read-noise generator (see :meth:`reseed`).
+        config: the device (its ``read_noise``, ``read_mode`` and ``weight_scale`` are used here).
+        read_seed: this layer's stream key for read noise (see :meth:`reseed`).
         includes_pruning: True for a deployed chip whose pruned pairs are RESET.
     """
 
     def __init__(self, pairs: Pairs, config: MemristorConfig = MemristorConfig(), read_seed: int = 0,
                  includes_pruning: bool = False):
         super().__init__()
+        if not isinstance(config, MemristorConfig):
+            raise ValueError(f"config must be a MemristorConfig, got {type(config).__name__}")
         self.config = config
         self.includes_pruning = includes_pruning
         self.register_buffer("g_plus", pairs.g_plus.clone())
@@ -61,18 +81,53 @@ class ChipWeights(WeightSource):
         return self.g_plus.shape
 
     def reseed(self, read_seed: int) -> None:
-        """Restart the read-noise sequence (the same seed gives the same sequence of reads)."""
+        """Set this layer's read-noise stream key (and restart the read count used outside the evaluation path)."""
+        if isinstance(read_seed, bool) or not isinstance(read_seed, int) or not 0 <= read_seed < 2**64:
+            raise ValueError(f"read_seed={read_seed!r} must be an integer in [0, 2**64)")
         self.read_seed = read_seed
-        self._generator = make_generator(read_seed)
+        self._reads = 0
 
     def read(self) -> torch.Tensor:
+        """The noise-free weights ``weight_scale * (G+ - G-)``."""
+        return self.pairs.weights(self.config)
+
+    def noise_variance(self) -> torch.Tensor:
+        """Each weight's read-noise variance, ``(weight_scale * read_noise)^2 (G+^2 + G-^2)`` (weight units^2)."""
+        return (self.config.weight_scale * self.config.read_noise) ** 2 * (self.g_plus ** 2 + self.g_minus ** 2)
+
+    def _keys(self, batch_size: int) -> draws.DrawKeys:
+        keys = draws.current_keys()
+        if keys is None:
+            keys = draws.fallback_keys(batch_size, self._reads)
+            self._reads += 1
+        elif len(keys.samples) != batch_size:
+            raise ValueError(f"the draw keys name {len(keys.samples)} samples but the layer's input has a batch "
+                             f"of {batch_size}: set keys for exactly the samples in the batch")
+        return keys
+
+    def apply(self, x: torch.Tensor, layer_map: LayerMap, mask: torch.Tensor | None = None,
+              bias: torch.Tensor | None = None) -> torch.Tensor:
+        weight = self.read()
+        if mask is not None:
+            weight = weight * mask
         if self.config.read_noise == 0:
-            return self.pairs.weights(self.config)
-        return read(self.pairs, self.config, self._generator).weights(self.config)
+            return layer_map(x, weight, bias)
+        keys = self._keys(x.shape[0])
+        if self.config.read_mode == "shared":
+            cells = read(self.pairs, self.config, draws.shared_generator(self.read_seed, keys.step, keys.seed))
+            noisy = cells.weights(self.config)
+            return layer_map(x, noisy if mask is None else noisy * mask, bias)
+        mean = layer_map(x, weight, bias)
+        variance_kernel = self.noise_variance()
+        if mask is not None:
+            variance_kernel = variance_kernel * mask
+        std = layer_map(x * x, variance_kernel).clamp_min_(0.0).sqrt_()
+        noise = draws.normal(mean.shape[1:], self.read_seed, keys, dtype=mean.dtype)
+        return torch.addcmul(mean, std, noise)
 
     def extra_repr(self) -> str:
         return (f"shape={tuple(self.shape)}, read_noise={self.config.read_noise}, "
-                f"includes_pruning={self.includes_pruning}")
+                f"read_mode={self.config.read_mode!r}, includes_pruning={self.includes_pruning}")
 
 
 @dataclass(frozen=True)
@@ -84,91 +139,106 @@ class DeployReport:
     pairs: dict[str, int]
 
 
-def deploy(model: nn.Module, config: MemristorConfig = MemristorConfig(), seed: int = 0) -> tuple[nn.Module, DeployReport]:
-    """A copy of ``model`` running on a simulated chip; the original is untouched.
+#: A mapping of one layer's weights onto pairs: ``(name, source, keep) -> (pairs, layer device, clipped cells)``.
+Mapping = Callable[[str, WeightSource, "torch.Tensor | None"], tuple[Pairs, MemristorConfig, int]]
 
-    For every submodule with a ``weight_source``: its weights become pairs (a :class:`ChipWeights`
-    source keeps its formed conductances; other sources are mapped with
-    :func:`primekit.chip.memristor.weights_to_pairs`, clipped cells counted), the pairs it prunes (its
-    ``keep_mask()``, if it has one) are RESET, the chip is programmed with ``config.programming_noise``
-    (seeded per layer from ``seed``), and reads carry ``config.read_noise``.
+
+def _place(model: nn.Module, seed: int, mapping: Mapping, caller: str) -> tuple[nn.Module, dict[str, dict]]:
+    """The one deployment loop: a copy of ``model`` whose every weight source is a programmed chip.
+
+    For every submodule with a ``weight_source``: ``mapping`` gives its pairs and device, the pairs it
+    prunes (its ``keep_mask()``, if any) are RESET, the pairs are programmed with the device's programming
+    noise, and the layer reads them through a :class:`ChipWeights`; RESET, programming and reads use the
+    per-layer seeds ``derive_seed(seed, "reset" | "program" | "read", name)``.
     """
     chip_model = copy.deepcopy(model)
-    clipped, reset, sizes = {}, {}, {}
+    records = {}
     for name, module in chip_model.named_modules():
         source = getattr(module, "weight_source", None)
         if not isinstance(source, WeightSource):
             continue
-        if isinstance(source, ChipWeights):
-            pairs, n_clipped = Pairs(source.g_plus, source.g_minus), 0
-        else:
-            with torch.no_grad():
-                pairs, n_clipped = weights_to_pairs(source.read().detach(), config)
         keep = module.keep_mask() if hasattr(module, "keep_mask") else None
+        with torch.no_grad():
+            pairs, device, clipped = mapping(name, source, keep)
         if keep is not None:
-            pairs = reset_pruned(pairs, keep.detach(), config, derive_seed(seed, "reset", name))
-        pairs = program(pairs, config, derive_seed(seed, "program", name))
-        module.weight_source = ChipWeights(pairs, config, derive_seed(seed, "read", name),
+            pairs = reset_pruned(pairs, keep.detach(), device, derive_seed(seed, "reset", name))
+        pairs = program(pairs, device, derive_seed(seed, "program", name))
+        module.weight_source = ChipWeights(pairs, device, derive_seed(seed, "read", name),
                                            includes_pruning=keep is not None)
-        clipped[name] = n_clipped
-        reset[name] = 0 if keep is None else int((~keep).sum())
-        sizes[name] = pairs.g_plus.numel()
-    if not sizes:
-        raise ValueError("deploy found no layer with a weight_source: nothing to put on the chip")
-    return chip_model, DeployReport(clipped, reset, sizes)
+        records[name] = {"clipped": clipped, "reset": 0 if keep is None else int((~keep).sum()),
+                         "pairs": pairs.g_plus.numel(), "weight_scale": device.weight_scale}
+    if not records:
+        raise ValueError(f"{caller} found no layer with a weight_source: nothing to put on the chip")
+    return chip_model, records
 
 
-def reseed_reads(model: nn.Module, seed: int) -> None:
-    """Restart the read noise of every chip layer in ``model`` (for reproducible noisy evaluations)."""
-    for name, module in model.named_modules():
-        if isinstance(module, ChipWeights):
-            module.reseed(derive_seed(seed, "read", name))
+def deploy(model: nn.Module, config: MemristorConfig = MemristorConfig(), seed: int = 0) -> tuple[nn.Module, DeployReport]:
+    """A copy of ``model`` running on a simulated chip; the original is untouched.
 
+    Every layer is mapped with the device's ``weight_scale``: a :class:`ChipWeights` source keeps its formed
+    conductances; other sources are mapped with :func:`primekit.chip.memristor.weights_to_pairs` (clipped
+    cells counted). Then RESET, programming noise (``config.programming_noise``, seeded per layer from
+    ``seed``) and reads with ``config.read_noise`` in ``config.read_mode`` (see :func:`_place`).
+    """
+    if not isinstance(config, MemristorConfig):
+        raise ValueError(f"config must be a MemristorConfig, got {type(config).__name__}")
+
+    def device_scale(name, source, keep):
+        if isinstance(source, ChipWeights):
+            return Pairs(source.g_plus, source.g_minus), config, 0
+        pairs, clipped = weights_to_pairs(source.read().detach(), config)
+        return pairs, config, clipped
+
+    chip_model, records = _place(model, seed, device_scale, "deploy")
+    return chip_model, DeployReport({n: r["clipped"] for n, r in records.items()},
+                                    {n: r["reset"] for n, r in records.items()},
+                                    {n: r["pairs"] for n, r in records.items()})
 
 
 def deploy_range_filling(model: nn.Module, memristor: MemristorConfig = MemristorConfig(), seed: int = 0, *,
                          fill: float = 1.0) -> tuple[nn.Module, dict[str, float]]:
-    """Like :func:`primekit.chip.deploy.deploy`, but every mapped layer gets its own ``weight_scale``.
+    """Like :func:`deploy`, but every mapped layer gets its own ``weight_scale``.
 
-    :func:`~primekit.chip.deploy.deploy` maps every layer with the device's ``weight_scale`` (``kappa``), so
-    a layer of small weights uses only a sliver of the conductance range around ``G_mid``, where
-    relative cell noise is large compared with its weights. Here layer ``l`` gets
-    ``kappa_l = max|w_kept| / (fill * (g_max - g_min))``: its largest kept weight spans ``fill`` of the
-    range (``G+ = g_max, G- = g_min`` for ``fill = 1``), so nothing is clipped. The weights themselves
-    are unchanged (``w = kappa_l (G+ - G-)``). Layers already on a formed chip
-    (:class:`~primekit.chip.deploy.ChipWeights`) keep their conductances and scale: their weights *are*
-    the conductances. RESET, programming noise and read noise use the same per-layer seeds as
-    :func:`~primekit.chip.deploy.deploy`, so the same ``seed`` gives the same random draws.
+    :func:`deploy` maps every layer with the device's ``weight_scale`` (``kappa``), so a layer of small
+    weights uses only a sliver of the conductance range around ``G_mid``, where relative cell noise is
+    large compared with its weights. Here layer ``l`` gets ``kappa_l = max|w_kept| / (fill * (g_max -
+    g_min))``: its largest kept weight spans ``fill`` of the range (``G+ = g_max, G- = g_min`` for
+    ``fill = 1``), so nothing is clipped. The weights themselves are unchanged (``w = kappa_l (G+ - G-)``).
+    Layers already on a formed chip (:class:`ChipWeights`) keep their conductances and scale: their weights
+    *are* the conductances. RESET, programming noise and read noise use the same per-layer seeds as
+    :func:`deploy`, so the same ``seed`` gives the same random draws.
 
     Returns:
         The chip model and the ``weight_scale`` used for each layer (network weight per uS).
     """
     if not (is_number(fill) and 0 < fill <= 1):
         raise ValueError(f"fill={fill!r} must be in (0, 1] (the fraction of the conductance range the largest weight spans)")
-    chip_model = copy.deepcopy(model)
-    scales = {}
-    for name, module in chip_model.named_modules():
-        source = getattr(module, "weight_source", None)
-        if not isinstance(source, WeightSource):
-            continue
-        keep = module.keep_mask() if hasattr(module, "keep_mask") else None
+    if not isinstance(memristor, MemristorConfig):
+        raise ValueError(f"memristor must be a MemristorConfig, got {type(memristor).__name__}")
+
+    def layer_scale(name, source, keep):
         if isinstance(source, ChipWeights):
-            layer_memristor, pairs = replace(memristor, weight_scale=source.config.weight_scale), Pairs(source.g_plus, source.g_minus)
-        else:
-            with torch.no_grad():
-                weights = source.read().detach()
-            kept = weights if keep is None else weights[keep]
-            largest = kept.abs().max().item()
-            if largest == 0:
-                raise ValueError(f"layer {name!r} keeps only zero weights: no scale maps them")
-            layer_memristor = replace(memristor, weight_scale=largest / (fill * (memristor.g_max_us - memristor.g_min_us)))
-            pairs, _ = weights_to_pairs(weights, layer_memristor)
-        if keep is not None:
-            pairs = reset_pruned(pairs, keep.detach(), layer_memristor, derive_seed(seed, "reset", name))
-        pairs = program(pairs, layer_memristor, derive_seed(seed, "program", name))
-        module.weight_source = ChipWeights(pairs, layer_memristor, derive_seed(seed, "read", name),
-                                           includes_pruning=keep is not None)
-        scales[name] = layer_memristor.weight_scale
-    if not scales:
-        raise ValueError("deploy_range_filling found no layer with a weight_source: nothing to put on the chip")
-    return chip_model, scales
+            return (Pairs(source.g_plus, source.g_minus),
+                    replace(memristor, weight_scale=source.config.weight_scale), 0)
+        weights = source.read().detach()
+        largest = (weights if keep is None else weights[keep]).abs().max().item()
+        if largest == 0:
+            raise ValueError(f"layer {name!r} keeps only zero weights: no scale maps them")
+        device = replace(memristor, weight_scale=largest / (fill * (memristor.g_max_us - memristor.g_min_us)))
+        pairs, clipped = weights_to_pairs(weights, device)
+        return pairs, device, clipped
+
+    chip_model, records = _place(model, seed, layer_scale, "deploy_range_filling")
+    return chip_model, {n: r["weight_scale"] for n, r in records.items()}
+
+
+def reseed_reads(model: nn.Module, seed: int) -> None:
+    """Give every chip layer of ``model`` the read-noise stream key ``derive_seed(seed, "read", name)``.
+
+    The evaluation path keys each draw by (its ``read_seed``, this layer key, sample, step), so per-batch
+    reseeding is no longer needed; this remains to pick another set of chip reads for a model evaluated with
+    the same ``read_seed`` (and restarts the read count used when a model is run outside the evaluation path).
+    """
+    for name, module in model.named_modules():
+        if isinstance(module, ChipWeights):
+            module.reseed(derive_seed(seed, "read", name))

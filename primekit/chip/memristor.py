@@ -33,6 +33,10 @@ from primekit.checks import check_non_negative, check_positive, is_number
 from primekit.seeding import derive_seed, make_generator
 
 
+#: How a simulated chip reads a batch: every sample its own read, or one read shared by the batch.
+READ_MODES = ("per-sample", "shared")
+
+
 @dataclass(frozen=True)
 class MemristorConfig:
     """Device parameters (conductances in uS, voltages in V, noise levels relative, i.e. 0.05 = 5 %).
@@ -50,6 +54,10 @@ class MemristorConfig:
         weight_scale: network weight per uS of ``G+ - G-`` (the authors' code: 0.01).
         programming_noise: relative std of a cell's deviation from its intended conductance, once per chip.
         read_noise: relative std of a cell's conductance fluctuation, redrawn at every read.
+        read_mode: how a simulated chip reads a batch (see :class:`primekit.chip.deploy.ChipWeights`):
+            ``"per-sample"`` (default) gives every sample its own read at every step, as a chip that
+            processes the samples one by one; ``"shared"`` draws one cell-level read per step for the
+            whole batch (cheaper, but the samples of a batch then see correlated noise).
     """
 
     g_mean_us: float = 20.0
@@ -63,8 +71,11 @@ class MemristorConfig:
     weight_scale: float = 0.01
     programming_noise: float = 0.0
     read_noise: float = 0.0
+    read_mode: str = "per-sample"
 
     def __post_init__(self) -> None:
+        if self.read_mode not in READ_MODES:
+            raise ValueError(f"read_mode={self.read_mode!r} must be one of {READ_MODES}")
         check_non_negative(self, "g_device_spread_us", "g_cycle_spread_us", "g_reset_spread_us",
                            "programming_noise", "read_noise", "g_min_us")
         check_positive(self, "read_voltage_v", "weight_scale")

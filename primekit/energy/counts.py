@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Mapping, NamedTuple
+from typing import Callable, Mapping, NamedTuple
 
 import numpy as np
 import torch
@@ -59,14 +59,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from primekit.checks import is_count
+from primekit.energy.count_records import KINDS, CountTable, OperationCounts
 from primekit.inference import evaluate as inference
-from primekit.progress import progress
-from primekit.snn.subnet import SubnetConv2d, SubnetLayer, SubnetLinear
+from primekit.snn.subnet import SubnetLayer
 from primekit.snn.timeloop import StepModule, check_time_major
 
-KINDS = ("dense_macs", "synaptic_ops", "spike_ops", "graded_ops", "kept_pulses", "pruned_pulses",
-         "row_activations", "crossbar_reads", "conversions", "conversions_nonempty", "partial_sum_adds",
-         "neuron_updates", "integrator_updates", "pool_outputs", "pool_adds", "weight_reads", "state_accesses")
 #: Cells per weight: a differential pair, G+ and G- (PRIME stores every weight this way).
 CELLS_PER_WEIGHT = 2
 NEURON_KINDS = ("lif", "integrator", "none")
@@ -155,9 +152,9 @@ class _LayerCounter:
 
     def __init__(self, layer: SubnetLayer, role: LayerRole, mapping: CrossbarMapping):
         self.layer, self.role, self.mapping = layer, role, mapping
-        self.conv = isinstance(layer, SubnetConv2d)
-        if not self.conv and not isinstance(layer, SubnetLinear):
-            raise ValueError(f"cannot count a {type(layer).__name__}: only SubnetConv2d and SubnetLinear")
+        self.conv = layer.layer_map.kind == "conv2d"
+        if not self.conv and layer.layer_map.kind != "linear":
+            raise ValueError(f"cannot count a {type(layer).__name__} ({layer.layer_map.kind}): only conv2d and linear maps")
         self.shape = tuple(layer.weight_source.shape)
         self.out_channels, self.fan_in = self.shape[0], math.prod(self.shape[1:])
         keep = layer.keep_mask()
@@ -171,9 +168,7 @@ class _LayerCounter:
 
     def _apply(self, x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
         """The layer's linear map with ``kernel`` as its weights."""
-        if self.conv:
-            return F.conv2d(x, kernel, stride=self.layer.stride, padding=self.layer.padding)
-        return F.linear(x, kernel)
+        return self.layer.layer_map(x, kernel)
 
     def reach(self, input_shape: tuple) -> torch.Tensor:
         """``[input elements, 3]`` (float64): kept weights, pruned weights and array rows each input meets."""
@@ -193,9 +188,9 @@ class _LayerCounter:
         if not self.conv:
             padded = F.pad(nonzero, (0, self.row_tiles * self.mapping.rows_per_array - self.fan_in))
             return padded.reshape(batch, self.row_tiles, -1).amax(dim=2).sum(dim=1, dtype=torch.float64)
-        kernel_size, padding = self.shape[-1], self.layer.padding
+        kernel_size, (padding, _), (stride, _) = self.shape[-1], self.layer.layer_map.padding, self.layer.layer_map.stride
         if self.row_tiles == 1 and padding <= kernel_size // 2:   # any non-zero input in the receptive field
-            active = F.max_pool2d(nonzero.amax(dim=1, keepdim=True), kernel_size, self.layer.stride, padding)
+            active = F.max_pool2d(nonzero.amax(dim=1, keepdim=True), kernel_size, stride, padding)
         else:  # one 0/1 kernel per row tile, rows in im2col order (channel, kernel row, kernel column)
             rows = torch.arange(self.fan_in)
             tiles = torch.stack([((rows // self.mapping.rows_per_array) == tile).float()
@@ -284,14 +279,18 @@ class OperationCounter:
         self._records: list[tuple[int, torch.Tensor]] = []
         self._handles = []
 
-    def __enter__(self) -> "OperationCounter":
-        for index, name in enumerate(self.layers):
-            counter = self._counters[name]
-
-            def hook(_module, args, output, index=index, counter=counter):
+    def hooks(self) -> dict[str, Callable]:
+        """The forward hook of every counted layer, by module name (for ``run_split(..., hooks=)``)."""
+        def make(index: int, counter: _LayerCounter):
+            def hook(_module, args, output):
                 with torch.no_grad():
                     self._records.append((index, counter(args[0], output)))
+            return hook
 
+        return {name: make(index, self._counters[name]) for index, name in enumerate(self.layers)}
+
+    def __enter__(self) -> "OperationCounter":
+        for name, hook in self.hooks().items():
             self._handles.append(self._modules[name].register_forward_hook(hook))
         return self
 
@@ -323,96 +322,34 @@ class OperationCounter:
         return out
 
 
-@dataclass(frozen=True)
-class CountTable:
-    """Counts by layer and kind, ``values[layer, kind]`` (e.g. the mean per image up to the exits)."""
+def _count_split(model: StepModule, data, *, mapping: CrossbarMapping, roles, **run_options):
+    """The one evaluation path with every step counted: ``(run, OperationCounts [T, N, layers, kinds])``."""
+    counter = OperationCounter(model, mapping, roles)
+    batches: list[list[torch.Tensor]] = []
 
-    values: np.ndarray
-    layers: tuple[str, ...]
-    kinds: tuple[str, ...] = KINDS
+    def after_step(info) -> None:
+        if info.step == 0:
+            batches.append([])
+        batches[-1].append(counter.take_step(len(info.samples)))
 
-    def __post_init__(self) -> None:
-        if self.values.shape != (len(self.layers), len(self.kinds)):
-            raise ValueError(f"values has shape {self.values.shape}, expected "
-                             f"({len(self.layers)} layers, {len(self.kinds)} kinds)")
-
-    def __getitem__(self, key) -> float:
-        """``table[kind]`` (summed over layers) or ``table[layer, kind]``."""
-        if isinstance(key, tuple):
-            layer, kind = key
-            return float(self.values[self._layer(layer), self._kind(kind)])
-        return float(self.values[:, self._kind(key)].sum())
-
-    def _kind(self, kind: str) -> int:
-        if kind not in self.kinds:
-            raise ValueError(f"kind={kind!r} is not one of {self.kinds}")
-        return self.kinds.index(kind)
-
-    def _layer(self, layer: str) -> int:
-        if layer not in self.layers:
-            raise ValueError(f"layer={layer!r} is not one of {self.layers}")
-        return self.layers.index(layer)
-
-    def scaled(self, factor: float) -> "CountTable":
-        return CountTable(self.values * factor, self.layers, self.kinds)
-
-    def __add__(self, other: "CountTable") -> "CountTable":
-        if other.layers != self.layers or other.kinds != self.kinds:
-            raise ValueError("can only add count tables with the same layers and kinds")
-        return CountTable(self.values + other.values, self.layers, self.kinds)
-
-
-class OperationCounts(NamedTuple):
-    """Per-step, per-sample counts of a full-T run.
-
-    Attributes:
-        counts: ``[T, N, layers, kinds]`` float64 (exact integers, except the pulse kinds, which are sums of
-            input values).
-        layers: layer names; ``kinds``: :data:`KINDS`.
-    """
-
-    counts: torch.Tensor
-    layers: tuple[str, ...]
-    kinds: tuple[str, ...] = KINDS
-
-    def until_exit(self, exit_step: torch.Tensor | None = None) -> torch.Tensor:
-        """Each sample's counts summed over steps 1..exit: ``[N, layers, kinds]`` (None: all T steps)."""
-        steps, n = self.counts.shape[:2]
-        if exit_step is None:
-            return self.counts.sum(dim=0)
-        exit_step = torch.as_tensor(exit_step, dtype=torch.long)
-        if exit_step.shape != (n,) or (n and (exit_step.min() < 1 or exit_step.max() > steps)):
-            raise ValueError(f"exit_step must be [N] = [{n}] steps in [1, {steps}]; got shape "
-                             f"{tuple(exit_step.shape)}")
-        cumulative = self.counts.cumsum(dim=0)
-        return cumulative[exit_step - 1, torch.arange(n)]
-
-    def per_image(self, exit_step: torch.Tensor | None = None) -> CountTable:
-        """The mean counts per image up to each sample's exit (None: all T steps)."""
-        return CountTable(self.until_exit(exit_step).mean(dim=0).numpy(), self.layers, self.kinds)
-
-    def per_step(self) -> CountTable:
-        """The mean counts of one step of one image (over all T steps and samples)."""
-        return CountTable(self.counts.mean(dim=(0, 1)).numpy(), self.layers, self.kinds)
+    run = inference.run_split(model, data, hooks=counter.hooks(), after_step=after_step, **run_options)
+    counts = torch.cat([torch.stack(steps) for steps in batches], dim=1)
+    return run, OperationCounts(counts, counter.layers)
 
 
 def count_operations(model: StepModule, x: torch.Tensor, *, mapping: CrossbarMapping = CrossbarMapping(),
-                     roles: Mapping[str, LayerRole] | None = None) -> tuple[torch.Tensor, OperationCounts]:
-    """Run ``model`` over time-major ``x`` (``[T, B, ...]``) for all T steps, counting every step.
+                     roles: Mapping[str, LayerRole] | None = None,
+                     read_seed: int = 0) -> tuple[torch.Tensor, OperationCounts]:
+    """Run ``model`` over time-major ``x`` (``[T, B, ...]``) for all T steps, counting every step; the
+    samples are keyed ``0..B-1`` (chip reads seeded by ``read_seed``, as the one evaluation path).
 
     Returns:
         The per-step outputs ``[T, B, ...]`` and the :class:`OperationCounts` ``[T, B, layers, kinds]``.
     """
     check_time_major(x)
-    batch = x.shape[1]
-    outputs, per_step = [], []
-    with OperationCounter(model, mapping, roles) as counter, torch.no_grad():
-        state = model.init_state(batch)
-        for x_t in x:
-            out, state = model.step(x_t, state)
-            outputs.append(out)
-            per_step.append(counter.take_step(batch))
-    return torch.stack(outputs), OperationCounts(torch.stack(per_step), counter.layers)
+    batch = inference.Batch(x, torch.zeros(x.shape[1], dtype=torch.long), torch.arange(x.shape[1]))
+    run, counts = _count_split(model, [batch], mapping=mapping, roles=roles, read_seed=read_seed)
+    return run.outputs, counts
 
 
 class CountRecording(NamedTuple):
@@ -432,20 +369,11 @@ class CountRecording(NamedTuple):
 def record_counts(model: StepModule, split, *, batch_size: int = inference.BATCH_SIZE, read_seed: int = 0,
                   index=None, mapping: CrossbarMapping = CrossbarMapping(),
                   roles: Mapping[str, LayerRole] | None = None, show_progress: bool = True) -> CountRecording:
-    """:func:`primekit.inference.evaluate.record_outputs` with operation counts: every sample of ``split`` for all T steps.
-
-    Chip read noise restarts at every batch exactly as in ``record_outputs`` (same ``read_seed``: the same
-    outputs), so exits replayed on these outputs are those of the other inference paths.
+    """:func:`primekit.inference.evaluate.record_outputs` with operation counts: every sample of ``split``
+    for all T steps, through the same evaluation path (same ``read_seed``: the same outputs), so exits
+    replayed on these outputs are those of the other inference paths.
     """
-    model.eval()
-    outputs, labels, counts, layers = [], [], [], None
-    batches = inference.batches_of(split, batch_size, index)
-    for number, (x, y) in enumerate(progress(batches, "count operations", disable=not show_progress)):
-        inference.reseed_batch(model, read_seed, number)   # the reads of every other inference path
-        out, batch_counts = count_operations(model, x, mapping=mapping, roles=roles)
-        outputs.append(out)
-        labels.append(y)
-        counts.append(batch_counts.counts)
-        layers = batch_counts.layers
-    return CountRecording(torch.cat(outputs, dim=1), torch.cat(labels),
-                          OperationCounts(torch.cat(counts, dim=1), layers))
+    run, counts = _count_split(model, split, mapping=mapping, roles=roles, batch_size=batch_size,
+                               read_seed=read_seed, index=index, show_progress=show_progress,
+                               desc="count operations")
+    return CountRecording(run.outputs, run.labels, counts)

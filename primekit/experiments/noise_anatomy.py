@@ -4,7 +4,8 @@ The two noises of :mod:`primekit.chip.memristor`, both relative to each cell's o
 
 - *programming noise*: every cell misses its intended conductance by ``G * level * eps``, drawn once per
   chip (the ``seed`` of :func:`primekit.chip.deploy.deploy`) and fixed at every timestep;
-- *read noise*: every read of the array (one per timestep) sees ``G * (1 + level * eps)``, redrawn.
+- *read noise*: every read of the array (one per timestep) sees ``G * (1 + level * eps)``, redrawn (per
+  sample by default, keyed by sample and step: see :class:`primekit.chip.deploy.ChipWeights`).
 
 :func:`noise_sweep` puts each trained network on ``chips`` simulated chips at every level of every
 kind and records one full-T run per chip (:func:`primekit.inference.evaluate.record_outputs`); the accuracy
@@ -29,13 +30,12 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from primekit.chip.deploy import ChipWeights, deploy
 from primekit.chip.memristor import MemristorConfig, equivalent_weight_noise, form
 from primekit.experiments.noise_sweep import NoiseSweep
-from primekit.inference.evaluate import BATCH_SIZE, record_outputs
+from primekit.inference.evaluate import BATCH_SIZE, run_split
 
 # ---------------------------------------------------------------------------------------------------
 # Why networks differ: weight noise and current noise per layer, decision margins
@@ -75,10 +75,9 @@ class LayerNoise:
 
 
 def _noise_variance(module: nn.Module, x: torch.Tensor, cell_power: torch.Tensor) -> torch.Tensor:
-    """Per-output variance of ``module``'s output when every weight has independent variance ``cell_power``."""
-    if cell_power.dim() == 4:
-        return F.conv2d(x.pow(2), cell_power, stride=module.stride, padding=module.padding)
-    return F.linear(x.pow(2), cell_power)
+    """Per-output variance of ``module``'s output when every weight has independent variance ``cell_power``
+    (the layer's own map, :class:`primekit.snn.weight_sources.LayerMap`, on the squared inputs)."""
+    return module.layer_map(x.pow(2), cell_power)
 
 
 def layer_noise_anatomy(model: nn.Module, split, memristor: MemristorConfig = MemristorConfig(), *, index=None,
@@ -98,7 +97,7 @@ def layer_noise_anatomy(model: nn.Module, split, memristor: MemristorConfig = Me
     layers = {name: module for name, module in chip.named_modules()
               if isinstance(getattr(module, "weight_source", None), ChipWeights)}
     sums = {name: [0.0, 0.0] for name in layers}  # noise variance, signal power (summed)
-    handles = []
+    hooks = {}
     for name, module in layers.items():
         source = module.weight_source
         cell_power = noiseless.weight_scale ** 2 * (source.g_plus.double() ** 2 + source.g_minus.double() ** 2)
@@ -108,12 +107,8 @@ def layer_noise_anatomy(model: nn.Module, split, memristor: MemristorConfig = Me
             sums[name][0] += variance.sum().item()
             sums[name][1] += output.double().pow(2).sum().item()
 
-        handles.append(module.register_forward_hook(hook))
-    try:
-        record_outputs(chip, split, batch_size=batch_size, index=index, show_progress=False)
-    finally:
-        for handle in handles:
-            handle.remove()
+        hooks[name] = hook
+    run_split(chip, split, batch_size=batch_size, index=index, keep_outputs=False, hooks=hooks)
     rows = []
     for name, module in layers.items():
         pairs = module.weight_source.pairs

@@ -4,7 +4,9 @@ The two noises of :mod:`primekit.chip.memristor`, both relative to each cell's o
 
 - *programming noise*: every cell misses its intended conductance by ``G * level * eps``, drawn once per
   chip (the ``seed`` of :func:`primekit.chip.deploy.deploy`) and fixed at every timestep;
-- *read noise*: every read of the array (one per timestep) sees ``G * (1 + level * eps)``, redrawn.
+- *read noise*: every read of the array (one per timestep) sees ``G * (1 + level * eps)``, redrawn; by
+  default every sample gets its own read (``MemristorConfig.read_mode``), keyed by (chip read seed, layer,
+  sample, step), so the results do not depend on the batch size.
 
 :func:`noise_sweep` puts each trained network on ``chips`` simulated chips at every level of every
 kind and records one full-T run per chip (:func:`primekit.inference.evaluate.record_outputs`); the accuracy
@@ -72,7 +74,7 @@ class NoiseSweepConfig:
         thresholds: early-stop thresholds in (0, 1) replayed on every run (softmax confidence,
             temperature 2); the accuracy without early stop is always recorded.
         memristor: the device whose noise is swept (its own noise levels are replaced).
-        batch_size: samples per batch; the samples of a batch share each step's read.
+        batch_size: samples per batch (speed only: the reads are keyed by sample and step).
         seed: root seed of the chips' programming and read noise.
     """
 

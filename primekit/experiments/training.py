@@ -30,6 +30,7 @@ from primekit import cache, profiles
 from primekit.chip.deploy import ChipWeights
 from primekit.chip.memristor import MemristorConfig, form
 from primekit.data.datasets import FrameSplit, nmnist_frames
+from primekit.inference.evaluate import run_split
 from primekit.progress import progress
 from primekit.seeding import derive_seed, make_generator
 from primekit.snn.models import (
@@ -109,15 +110,13 @@ def _batches(n: int, batch_size: int, generator: torch.Generator | None):
         yield order[start:start + batch_size]
 
 
-def evaluate(model: PRIMENet, split: FrameSplit, batch_size: int = 256) -> dict:
-    """Accuracy and predictions of ``model`` on ``split`` (full T, no early stop)."""
-    model.eval()
-    predictions = []
-    with torch.no_grad():
-        for index in _batches(len(split), batch_size, None):
-            predictions.append(model.logits(split.time_major(index.numpy())).argmax(dim=1))
-    predictions = torch.cat(predictions).numpy()
-    return {"accuracy": float((predictions == split.labels).mean()), "predictions": predictions}
+def evaluate(model: PRIMENet, split: FrameSplit, batch_size: int = 256, *, read_seed: int = 0) -> dict:
+    """Accuracy and predictions of ``model`` on ``split`` (full T, no early stop): the argmax of the time-mean
+    output, run through the one evaluation path (:func:`primekit.inference.evaluate.run_split`; ``read_seed``
+    seeds a chip's keyed reads), so it equals the full-T accuracy of every other inference path."""
+    run = run_split(model, split, batch_size=batch_size, read_seed=read_seed)
+    predictions = run.outputs.mean(dim=0).argmax(dim=1).numpy()
+    return {"accuracy": float((predictions == np.asarray(split.labels)).mean()), "predictions": predictions}
 
 
 def _frozen_state(model: PRIMENet) -> dict[str, torch.Tensor]:

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import torch
 
-from primekit.snn.timeloop import StepModule, check_time_major, select_samples
+from primekit.snn.timeloop import StepModule, check_time_major
 
 
 class Decision(NamedTuple):
@@ -115,45 +115,29 @@ class EarlyStopResult(NamedTuple):
     steps_run: int
 
 
-def run_early_stop(model: StepModule, x: torch.Tensor, policy: StopPolicy) -> EarlyStopResult:
+def run_early_stop(model: StepModule, x: torch.Tensor, policy: StopPolicy, *, read_seed: int = 0,
+                   samples: torch.Tensor | None = None) -> EarlyStopResult:
     """Run ``model`` over time-major ``x`` (``[T, B, ...]``); each sample leaves the batch when ``policy`` says so.
 
     A sample still running at step T stops there. Finished samples are removed from the batch (with their
-    model and policy state), so later steps compute only the samples still running.
+    model and policy state), so later steps compute only the samples still running. This is one batch of
+    the one evaluation path (:func:`primekit.inference.evaluate.run_split`); ``samples`` are the samples'
+    split indices (default ``0..B-1``) and ``read_seed`` the seed of their keyed random draws.
     """
+    from primekit.inference.evaluate import Batch, run_split  # the evaluation path imports this module
+
     check_time_major(x)
-    steps, batch = x.shape[0], x.shape[1]
-    exit_step = torch.zeros(batch, dtype=torch.long)
-    prediction = torch.zeros(batch, dtype=torch.long)
-    confidence = torch.zeros(batch)
-    active = torch.arange(batch)
-    state, policy_state = model.init_state(batch), policy.init_state(batch)
-    steps_run = 0
-    with torch.no_grad():
-        for t in range(1, steps + 1):
-            output, state = model.step(x[t - 1, active], state)
-            steps_run += len(active)
-            decision, policy_state = policy.update(output, policy_state, t)
-            stop = decision.stop if t < steps else torch.ones_like(decision.stop)
-            done = active[stop]
-            exit_step[done] = t
-            prediction[done] = decision.prediction[stop]
-            confidence[done] = decision.confidence[stop].float()
-            if not stop.any():
-                continue  # nobody left: no state to copy
-            keep = ~stop
-            if not keep.any():
-                break
-            active = active[keep]
-            state = select_samples(state, keep)
-            policy_state = select_samples(policy_state, keep)
-    return EarlyStopResult(exit_step, prediction, confidence, steps_run)
+    samples = torch.arange(x.shape[1]) if samples is None else torch.as_tensor(samples, dtype=torch.long)
+    batch = Batch(x, torch.zeros(x.shape[1], dtype=torch.long), samples)
+    return run_split(model, [batch], policy=policy, read_seed=read_seed).early
 
 
-def run_early_stop_one_by_one(model: StepModule, x: torch.Tensor, policy: StopPolicy) -> EarlyStopResult:
-    """The batch-1 reference: every sample alone (slow, for checking :func:`run_early_stop`)."""
+def run_early_stop_one_by_one(model: StepModule, x: torch.Tensor, policy: StopPolicy, *,
+                              read_seed: int = 0) -> EarlyStopResult:
+    """The batch-1 reference: every sample alone, keyed as sample ``b`` (slow, for checking :func:`run_early_stop`)."""
     check_time_major(x)
-    results = [run_early_stop(model, x[:, b:b + 1], policy) for b in range(x.shape[1])]
+    results = [run_early_stop(model, x[:, b:b + 1], policy, read_seed=read_seed, samples=torch.tensor([b]))
+               for b in range(x.shape[1])]
     return EarlyStopResult(
         torch.cat([r.exit_step for r in results]),
         torch.cat([r.prediction for r in results]),
@@ -177,7 +161,8 @@ def replay(outputs: torch.Tensor, policy: StopPolicy) -> EarlyStopResult:
     A full-T run recorded once (see :func:`primekit.inference.evaluate.record_outputs`) answers any threshold
     without running the network again. It gives the same exits, predictions and confidences as
     :func:`run_early_stop` because a sample's outputs up to its exit do not depend on the other samples
-    (with read noise: as long as both runs draw the same reads, see ``primekit.inference.evaluate``).
+    (with read noise too: the evaluation path keys every read by sample and step, see
+    :mod:`primekit.inference.evaluate`).
     ``steps_run`` is the work a streaming run would do: the sum of the exit steps.
     """
     check_time_major(outputs)

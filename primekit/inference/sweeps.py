@@ -9,9 +9,9 @@ Two ways to get a network's exits on a test split, which give identical answers:
 - :func:`stream_early_stop` runs :func:`primekit.inference.early_stop.run_early_stop` batch by batch, finished
   samples leaving the batch, and measures the wall time: the saving made real.
 
-Chip layers draw fresh read noise at every step. Both paths restart the read-noise sequence at the start
-of each batch from ``read_seed`` and the batch number, so step t of batch b sees the same reads in both,
-whatever the samples that already left.
+Chip layers draw fresh read noise at every step, keyed by (``read_seed``, layer, sample, step) in the one
+evaluation path (:func:`primekit.inference.evaluate.run_split`), so both paths see the same reads whatever
+the batch size and whichever samples already left.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from primekit.inference.early_stop import (
     replay,
     steps_saved,
 )
-from primekit.inference.evaluate import Recording, stream_early_stop
+from primekit.inference.evaluate import Recording, run_split
 from primekit.progress import progress
 from primekit.snn.timeloop import StepModule
 
@@ -93,7 +93,7 @@ def timed_sweep(model: StepModule, batches, thresholds: Sequence[float], *, repe
     counts (the least disturbed by other work on the machine; the first run also warms up the kernels
     for the batch's shrinking shapes), and a configuration's time is the sum over batches. The full-T
     run goes through the same code with a policy that never stops early, so the comparison measures only
-    the skipped steps.
+    the skipped steps. ``batches`` come from :func:`primekit.inference.evaluate.batches_of`.
     """
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats={repeats!r} must be a positive integer")
@@ -102,12 +102,12 @@ def timed_sweep(model: StepModule, batches, thresholds: Sequence[float], *, repe
     total = {c: 0.0 for c in configs}
     full_runs = [0.0] * repeats  # each repeat's full-T time over all batches, for the spread
     exits: dict[float, list[torch.Tensor]] = {c: [] for c in configs}
-    for number, batch in enumerate(progress(batches, "timed early stop", disable=not show_progress)):
+    for batch in progress(batches, "timed early stop", disable=not show_progress):
         best, batch_exits = {c: float("inf") for c in configs}, {}
         for repeat in range(repeats):
             for threshold in configs:
-                result, seconds = stream_early_stop(model, [batch], policy(threshold), read_seed=read_seed,
-                                                    first_batch_number=number)
+                run = run_split(model, [batch], policy=policy(threshold), read_seed=read_seed)
+                result, seconds = run.early, run.seconds
                 best[threshold] = min(best[threshold], seconds)
                 batch_exits[threshold] = result.exit_step  # the same in every repeat (the same reads)
                 if threshold == 1.0:

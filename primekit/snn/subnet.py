@@ -18,11 +18,10 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from primekit.seeding import make_generator
-from primekit.snn.weight_sources import WeightSource
+from primekit.snn.weight_sources import LayerMap, WeightSource
 
 
 def _check_keep_ratio(keep_ratio) -> float:
@@ -70,23 +69,49 @@ def init_scores(shape, seed: int) -> torch.Tensor:
 
 
 class SubnetLayer(nn.Module):
-    """Base of subnet layers: frozen weights from a source, trainable scores, a top-k mask.
+    """Base of subnet layers: frozen weights from a source, trainable scores, a top-k mask, optional bias.
+
+    The layer's output is ``weight_source.apply(x, layer_map, mask, bias)``: the source applies the map
+    (a chip source adds read noise to the output currents). A source whose pruned weights are physically
+    removed (``includes_pruning``, a deployed chip) gets no mask.
 
     Args:
         weight_source: where the frozen weights come from (software Gaussian, a memristor chip, or
             :class:`~primekit.snn.weight_sources.TrainableWeights` for ordinary weight tuning).
         keep_ratio: fraction of weights kept, in (0, 1]; 1 means no mask and no scores (weight tuning).
         score_seed: seed of the scores' Kaiming-uniform initialisation.
+        layer_map: the layer's linear map (kind, stride, padding).
+        bias: False for none, True for a trainable bias of zeros, or a tensor ``[out]`` to start from
+            (trainable); it is added after the map (on a chip: digitally, without read noise).
     """
 
-    def __init__(self, weight_source: WeightSource, keep_ratio: float = 0.5, score_seed: int = 0):
+    def __init__(self, weight_source: WeightSource, keep_ratio: float = 0.5, score_seed: int = 0,
+                 layer_map: LayerMap = LayerMap("linear"), bias: bool | torch.Tensor = False):
         super().__init__()
         if not isinstance(weight_source, WeightSource):
             raise ValueError(f"weight_source must be a primekit WeightSource, got {type(weight_source).__name__}")
+        if not isinstance(layer_map, LayerMap):
+            raise ValueError(f"layer_map must be a primekit LayerMap, got {type(layer_map).__name__}")
+        layer_map.check_weight(weight_source.shape)
         self.weight_source = weight_source
+        self.layer_map = layer_map
         self.keep_ratio = _check_keep_ratio(keep_ratio)
         self.scores = None if self.keep_ratio == 1.0 else nn.Parameter(init_scores(weight_source.shape, score_seed))
+        self.bias = self._make_bias(bias)
         self._mask_cache: tuple[int, torch.Tensor] | None = None
+
+    @property
+    def out_features(self) -> int:
+        """Output channels (features) of the map."""
+        return self.weight_source.shape[1 if self.layer_map.kind == "conv_transpose2d" else 0]
+
+    def _make_bias(self, bias) -> nn.Parameter | None:
+        if isinstance(bias, bool):
+            return nn.Parameter(torch.zeros(self.out_features)) if bias else None
+        if not isinstance(bias, torch.Tensor) or tuple(bias.shape) != (self.out_features,):
+            raise ValueError(f"bias must be True, False or a tensor of shape ({self.out_features},); "
+                             f"got {bias if not isinstance(bias, torch.Tensor) else tuple(bias.shape)!r}")
+        return nn.Parameter(bias.detach().clone().float())
 
     def keep_mask(self) -> torch.Tensor | None:
         """The current 0/1 keep decisions as a bool tensor (None when nothing is pruned)."""
@@ -108,49 +133,60 @@ class SubnetLayer(nn.Module):
         magnitude = self.scores.abs()
         return self._mask_cache[1] + (magnitude - magnitude.detach())
 
-    def effective_weight(self) -> torch.Tensor:
-        """``W * M`` for this read (a chip that already RESET its pruned pairs is used as read)."""
-        weight = self.weight_source.read()
+    def applied_mask(self) -> torch.Tensor | None:
+        """The mask the source gets: None without scores or when the source already removed pruned weights."""
         if self.scores is None or self.weight_source.includes_pruning:
-            return weight
-        return weight * self.mask()
+            return None
+        return self.mask()
+
+    def effective_weight(self) -> torch.Tensor:
+        """``W * M`` without read noise (a chip that already RESET its pruned pairs is used as read)."""
+        mask = self.applied_mask()
+        weight = self.weight_source.read()
+        return weight if mask is None else weight * mask
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.weight_source.apply(x, self.layer_map, self.applied_mask(), self.bias)
 
     def kept_fraction(self) -> float:
         """Fraction of weights actually kept (1.0 without a mask)."""
         mask = self.keep_mask()
         return 1.0 if mask is None else int(mask.sum()) / mask.numel()
 
+    def extra_repr(self) -> str:
+        m = self.layer_map
+        geometry = "" if m.kind == "linear" else f", stride={m.stride}, padding={m.padding}"
+        if m.kind == "conv_transpose2d":
+            geometry += f", output_padding={m.output_padding}"
+        return f"keep_ratio={self.keep_ratio}{geometry}, bias={self.bias is not None}"
+
 
 class SubnetConv2d(SubnetLayer):
-    """A 2-D convolution (no bias) whose kernel is a subnet of frozen weights ``[out, in, k, k]``."""
+    """A 2-D convolution whose kernel ``[out, in, k, k]`` is a subnet of frozen weights (bias optional)."""
 
     def __init__(self, weight_source: WeightSource, keep_ratio: float = 0.5, score_seed: int = 0, *,
-                 stride: int = 1, padding: int = 0):
-        super().__init__(weight_source, keep_ratio, score_seed)
-        if len(weight_source.shape) != 4:
-            raise ValueError(f"a conv kernel is [out, in, k, k]; the source has shape {tuple(weight_source.shape)}")
+                 stride: int = 1, padding: int = 0, bias: bool | torch.Tensor = False):
+        super().__init__(weight_source, keep_ratio, score_seed, LayerMap("conv2d", stride, padding), bias)
         self.stride, self.padding = stride, padding
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, self.effective_weight(), stride=self.stride, padding=self.padding)
 
-    def extra_repr(self) -> str:
-        return f"keep_ratio={self.keep_ratio}, stride={self.stride}, padding={self.padding}"
+class SubnetConvTranspose2d(SubnetLayer):
+    """A transposed 2-D convolution whose kernel ``[in, out, k, k]`` (torch's layout) is a subnet of frozen
+    weights (bias optional): the upsampling layers of the spiking VAE's decoder."""
+
+    def __init__(self, weight_source: WeightSource, keep_ratio: float = 0.5, score_seed: int = 0, *,
+                 stride: int = 1, padding: int = 0, output_padding: int = 0, bias: bool | torch.Tensor = False):
+        super().__init__(weight_source, keep_ratio, score_seed,
+                         LayerMap("conv_transpose2d", stride, padding, output_padding), bias)
+        self.stride, self.padding, self.output_padding = stride, padding, output_padding
 
 
 class SubnetLinear(SubnetLayer):
-    """A linear map (no bias) whose matrix ``[out, in]`` is a subnet of frozen weights."""
+    """A linear map whose matrix ``[out, in]`` is a subnet of frozen weights (bias optional)."""
 
-    def __init__(self, weight_source: WeightSource, keep_ratio: float = 0.5, score_seed: int = 0):
-        super().__init__(weight_source, keep_ratio, score_seed)
-        if len(weight_source.shape) != 2:
-            raise ValueError(f"a linear weight is [out, in]; the source has shape {tuple(weight_source.shape)}")
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.effective_weight())
-
-    def extra_repr(self) -> str:
-        return f"keep_ratio={self.keep_ratio}"
+    def __init__(self, weight_source: WeightSource, keep_ratio: float = 0.5, score_seed: int = 0, *,
+                 bias: bool | torch.Tensor = False):
+        super().__init__(weight_source, keep_ratio, score_seed, LayerMap("linear"), bias)
 
 
 def kept_fractions(model: nn.Module) -> dict[str, float]:
