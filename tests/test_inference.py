@@ -15,10 +15,12 @@ from primekit.data.frames import FrameSpec
 from primekit.experiments.training import evaluate
 from primekit.inference.early_stop import SoftmaxConfidence, replay, steps_saved
 from primekit.inference.evaluate import (
+    Batch,
     Recording,
     batches_of,
     mean_until_exit,
     record_outputs,
+    run_split,
     stream_early_stop,
 )
 from primekit.inference.sweeps import (
@@ -81,20 +83,71 @@ def test_replayed_exits_equal_streamed_exits(model, split, quantile):
     assert len(set(streamed.exit_step.tolist())) > 1 and seconds > 0
 
 
-def test_replay_equals_streaming_on_a_chip_with_read_noise(model, split):
-    chip, _ = deploy(model, MemristorConfig(read_noise=0.05, programming_noise=0.05), seed=7)
+@pytest.mark.parametrize("read_mode", ["per-sample", "shared"])
+def test_replay_equals_streaming_on_a_chip_with_read_noise_for_two_batch_sizes(model, split, read_mode):
+    device = MemristorConfig(read_noise=0.05, programming_noise=0.05, read_mode=read_mode)
+    chip, _ = deploy(model, device, seed=7)
     recording = record_outputs(chip, split, batch_size=5, read_seed=11, show_progress=False)
     policy = SoftmaxConfidence(_threshold_inside(recording, 0.5))
-    streamed, _ = stream_early_stop(chip, batches_of(split, 5), policy, read_seed=11)
     replayed = replay(recording.outputs, policy)
-    assert len(set(streamed.exit_step.tolist())) > 1
-    assert torch.equal(replayed.exit_step, streamed.exit_step)
-    assert torch.equal(replayed.prediction, streamed.prediction)
+    for batch_size in (3, 8):  # neither the recording's batch size nor a divisor of the split
+        streamed, _ = stream_early_stop(chip, batches_of(split, batch_size), policy, read_seed=11)
+        assert len(set(streamed.exit_step.tolist())) > 1
+        assert torch.equal(replayed.exit_step, streamed.exit_step)
+        assert torch.equal(replayed.prediction, streamed.prediction)
     # the read noise is real: another read seed gives other outputs, the same seed the same ones
     again = record_outputs(chip, split, batch_size=5, read_seed=11, show_progress=False)
     other = record_outputs(chip, split, batch_size=5, read_seed=12, show_progress=False)
     assert torch.equal(again.outputs, recording.outputs)
     assert not torch.equal(other.outputs, recording.outputs)
+
+
+@pytest.mark.parametrize("read_mode", ["per-sample", "shared"])
+def test_a_sample_alone_sees_what_it_sees_in_any_batch_under_read_noise(model, split, read_mode):
+    # Exactly the same reads; the spiking layers' outputs are bit-identical (the pooled spikes the readout
+    # sees), and the readout's float32 matrix product rounds differently by batch size (at ~1e-7).
+    chip, _ = deploy(model, MemristorConfig(read_noise=0.1, read_mode=read_mode), seed=4)
+
+    def record(**options):
+        return record_outputs(chip, split, read_seed=3, hidden_layer="linear", show_progress=False, **options)
+
+    together, in_fours = record(batch_size=21), record(batch_size=4)
+    for sample in (0, 7, 20):
+        alone = record(index=[sample])
+        for other in (together, in_fours):
+            assert torch.equal(alone.hidden[:, 0], other.hidden[:, sample])
+            assert torch.allclose(alone.outputs[:, 0], other.outputs[:, sample], rtol=0, atol=1e-5)
+    # a subset in another order: each sample keeps its own reads (keyed by its index in the split)
+    picked = record(index=[9, 2, 15])
+    assert torch.equal(picked.hidden, together.hidden[:, [9, 2, 15]])
+    quiet = record_outputs(deploy(model, MemristorConfig(read_mode=read_mode), seed=4)[0], split,
+                           show_progress=False).outputs
+    assert (together.outputs - quiet).abs().max() > 1e-2  # the noise is real, far above the rounding
+
+
+def test_per_sample_reads_differ_between_samples_and_steps(model, split):
+    chip, _ = deploy(model, MemristorConfig(read_noise=0.1), seed=4)
+    x = split.time_major([0]).expand(-1, 2, -1, -1, -1).contiguous()  # the same sample twice
+    two = run_split(chip, [Batch(x, torch.zeros(2, dtype=torch.long), torch.tensor([0, 1]))]).outputs
+    assert not torch.equal(two[:, 0], two[:, 1])  # two samples: two independent reads
+    shared, _ = deploy(model, MemristorConfig(read_noise=0.1, read_mode="shared"), seed=4)
+    both = run_split(shared, [Batch(x, torch.zeros(2, dtype=torch.long), torch.tensor([0, 1]))]).outputs
+    assert torch.equal(both[:, 0], both[:, 1])  # one read per step for the whole batch
+
+
+def test_on_chip_accuracy_is_the_same_number_in_the_subnet_and_early_stop_chapters(model, split):
+    chip, _ = deploy(model, MemristorConfig(read_noise=0.2), seed=5)
+    subnet_chapter = evaluate(chip, split)  # training's evaluation, batch 256
+    recording = record_outputs(chip, split, show_progress=False)  # the early-stop chapter's, batch 250
+    full_t = threshold_sweep(recording, [1.0])[0].accuracy
+    time_mean = (recording.outputs.mean(dim=0).argmax(dim=1) == recording.labels).double().mean().item()
+    assert subnet_chapter["accuracy"] == time_mean
+    assert full_t == pytest.approx(time_mean, abs=1e-6)  # the sweep averages in float32
+    assert np.array_equal(subnet_chapter["predictions"], recording.outputs.mean(dim=0).argmax(dim=1).numpy())
+    replayed = replay(recording.outputs, SoftmaxConfidence(1.0)).prediction  # threshold 1: argmax at T
+    assert np.array_equal(replayed.numpy(), subnet_chapter["predictions"])
+    in_threes = evaluate(chip, split, batch_size=3)
+    assert np.array_equal(in_threes["predictions"], subnet_chapter["predictions"])
 
 
 def test_batch_size_does_not_change_noiseless_outputs(model, split):

@@ -66,8 +66,8 @@ class LayerMap:
         output_padding = _pair("output_padding", self.output_padding)
         if self.kind != "conv_transpose2d" and any(output_padding):
             raise ValueError(f"output_padding={self.output_padding!r} is only allowed for kind='conv_transpose2d'")
-        if any(o >= s for o, s in zip(output_padding, stride)) and any(output_padding):
-            raise ValueError(f"output_padding={self.output_padding!r} must be smaller than stride={self.stride!r}")
+        if any(o >= s for o, s in zip(output_padding, stride)):
+            raise ValueError(f"output_padding={self.output_padding!r} must be smaller than the stride {stride}")
         object.__setattr__(self, "output_padding", output_padding)
 
     def check_weight(self, shape) -> None:
