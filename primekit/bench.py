@@ -170,7 +170,51 @@ def bench_early_stop(n_samples: int = 500, batch_size: int = 250, timesteps: int
                              f"({time_saved / saved:.2f} of the steps saved)")]
 
 
+def bench_read_modes(batch_size: int = 250, timesteps: int = 10, read_noise: float = 0.02,
+                     repeats: int = 3) -> list[BenchResult]:
+    """The PRIME network on a simulated chip at batch ``batch_size``: per-sample reads against one shared read
+    per step, a noiseless chip for reference, and the keyed draws alone (full-T inference through
+    :func:`primekit.inference.evaluate.run_split`, random weights, Poisson input).
+
+    The per-sample read runs each layer's map twice (the mean, and the variance with squared inputs) and
+    draws one keyed normal per output current; the shared read draws one cell-level read per step.
+    """
+    from primekit.chip.deploy import deploy
+    from primekit.chip.memristor import MemristorConfig
+    from primekit.inference.evaluate import Batch, run_split
+    from primekit.snn import draws
+    from primekit.snn.models import PRIMENet, software_sources
+
+    model = PRIMENet(software_sources(seed=0)).eval()
+    generator = torch.Generator().manual_seed(3)
+    x = torch.poisson(0.5 * torch.ones(timesteps, batch_size, 2, 34, 34), generator=generator)
+    batch = Batch(x, torch.zeros(batch_size, dtype=torch.long), torch.arange(batch_size))
+    chips = {name: deploy(model, MemristorConfig(read_noise=level, read_mode=mode), seed=0)[0]
+             for name, level, mode in (("noiseless", 0.0, "per-sample"), ("shared read", read_noise, "shared"),
+                                       ("per-sample reads", read_noise, "per-sample"))}
+    seconds = {name: time_call(lambda chip=chip: run_split(chip, [batch], keep_outputs=False), repeats)
+               for name, chip in chips.items()}
+    currents = [(12, 32, 32), (64, 12, 12), (10,)]  # the three layers' output currents per sample
+
+    def keyed_draws():
+        for t in range(timesteps):
+            keys = draws.DrawKeys(torch.arange(batch_size), t)
+            for stream, shape in enumerate(currents):
+                draws.normal(shape, stream, keys)
+
+    draw_seconds = time_call(keyed_draws, repeats)
+    label = f"[T={timesteps}, batch {batch_size}, read noise {read_noise:.0%}]"
+    ratio = seconds["per-sample reads"] / seconds["shared read"]
+    results = [BenchResult(f"chip inference, {name} {label}", seconds[name], batch_size / seconds[name], "samples",
+                           repeats, note=f"{ratio:.2f} x the shared read" if name == "per-sample reads" else "")
+               for name in chips]
+    results.append(BenchResult(f"keyed draws of every output current {label}", draw_seconds,
+                               batch_size / draw_seconds, "samples", repeats,
+                               note=f"{draw_seconds / seconds['per-sample reads']:.0%} of the per-sample run"))
+    return results
+
+
 def run_all(repeats: int = 5) -> list[BenchResult]:
     """Every benchmark primekit has."""
     return (bench_lif(repeats=repeats) + bench_network(repeats=repeats) + bench_early_stop()
-            + bench_emulator())
+            + bench_read_modes() + bench_emulator())

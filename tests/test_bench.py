@@ -7,7 +7,7 @@ import re
 import pytest
 import torch
 
-from primekit.bench import _PresetExits, bench_early_stop
+from primekit.bench import _PresetExits, bench_early_stop, bench_read_modes
 from primekit.inference.early_stop import run_early_stop
 from primekit.snn.timeloop import StepModule
 
@@ -42,3 +42,12 @@ def test_bench_early_stop_reports_the_preset_saving():
 def test_bench_early_stop_refuses_a_mean_exit_it_cannot_draw():
     with pytest.raises(ValueError, match=r"mean_exit=9.0 must be in \[1, 5.5\]"):
         bench_early_stop(n_samples=4, mean_exit=9.0)
+
+
+def test_bench_read_modes_reports_every_mode_and_the_ratio():
+    results = bench_read_modes(batch_size=4, timesteps=2, repeats=1)
+    assert [r.name.split(",")[1].split("[")[0].strip() for r in results[:3]] == \
+        ["noiseless", "shared read", "per-sample reads"]
+    assert all(r.rate > 0 for r in results)
+    ratio = float(re.search(r"([\d.]+) x the shared read", results[2].note).group(1))
+    assert ratio == pytest.approx(results[2].seconds / results[1].seconds, abs=0.006)

@@ -123,7 +123,9 @@ class ChipWeights(WeightSource):
             variance_kernel = variance_kernel * mask
         std = layer_map(x * x, variance_kernel).clamp_min_(0.0).sqrt_()
         noise = draws.normal(mean.shape[1:], self.read_seed, keys, dtype=mean.dtype)
-        return torch.addcmul(mean, std, noise)
+        if torch.is_grad_enabled() and (mean.requires_grad or std.requires_grad):
+            return torch.addcmul(mean, std, noise)
+        return noise.mul_(std).add_(mean)  # in place: no fresh output buffer per layer and step
 
     def extra_repr(self) -> str:
         return (f"shape={tuple(self.shape)}, read_noise={self.config.read_noise}, "
