@@ -73,7 +73,7 @@ def record_trained_counts(method: str = "memristor-pruning", profile: profiles.P
         profile: the run profile (default: :func:`primekit.get_profile`).
         memristor: the simulated chip (read noise relative, per read) used when ``on_chip``.
         chip_seed: seed of :func:`primekit.chip.deploy.deploy` (RESET spreads, programming noise).
-        read_seed: restarts the chip's read noise per batch (as :mod:`primekit.inference.evaluate`).
+        read_seed: seed of the chip's keyed reads (per sample and step, as :mod:`primekit.inference.evaluate`).
         mapping: the crossbar layout.
         on_chip: run the network deployed on the chip (True) or in software (False).
         splits: the profile's frames if already loaded (:func:`primekit.nmnist_frames`).
