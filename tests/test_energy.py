@@ -17,16 +17,8 @@ import torch.nn.functional as F
 from primekit.chip.deploy import deploy
 from primekit.chip.memristor import MemristorConfig
 from primekit.energy import counts, prices
-from primekit.energy.counts import (
-    KINDS,
-    CountRecording,
-    CountTable,
-    CrossbarMapping,
-    LayerRole,
-    OperationCounter,
-    OperationCounts,
-    count_operations,
-)
+from primekit.energy.count_records import KINDS, CountTable, OperationCounts
+from primekit.energy.counts import CountRecording, CrossbarMapping, LayerRole, OperationCounter, count_operations
 from primekit.energy.prices import EnergyConfig
 from primekit.inference.early_stop import (
     Decision,

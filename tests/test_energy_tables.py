@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from primekit.energy import prices
-from primekit.energy.counts import KINDS, CountTable
+from primekit.energy.count_records import KINDS, CountTable
 from primekit.energy.prices import COMPONENTS, EnergyBreakdown, EnergyConfig, EnergyRow, Lever, SensitivityRow
 from primekit.energy.tables import (
     constants_table,

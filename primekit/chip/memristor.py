@@ -32,7 +32,6 @@ import torch
 from primekit.checks import check_non_negative, check_positive, is_number
 from primekit.seeding import derive_seed, make_generator
 
-
 #: How a simulated chip reads a batch: every sample its own read, or one read shared by the batch.
 READ_MODES = ("per-sample", "shared")
 

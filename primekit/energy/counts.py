@@ -53,13 +53,12 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Mapping, NamedTuple
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from primekit.checks import is_count
-from primekit.energy.count_records import KINDS, CountTable, OperationCounts
+from primekit.energy.count_records import KINDS, OperationCounts
 from primekit.inference import evaluate as inference
 from primekit.snn.subnet import SubnetLayer
 from primekit.snn.timeloop import StepModule, check_time_major

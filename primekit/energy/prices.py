@@ -33,7 +33,8 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 import numpy as np
 
 from primekit.checks import check_non_negative, check_positive, is_count
-from primekit.energy.counts import CELLS_PER_WEIGHT, KINDS, CountRecording, CountTable
+from primekit.energy.count_records import KINDS, CountTable
+from primekit.energy.counts import CELLS_PER_WEIGHT, CountRecording
 from primekit.inference.early_stop import EarlyStopResult, StopPolicy, replay
 from primekit.inference.sweeps import default_policy
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Mapping, Sequence
 
 from primekit.energy import prices
-from primekit.energy.counts import KINDS, CountTable
+from primekit.energy.count_records import KINDS, CountTable
 from primekit.energy.prices import EnergyBreakdown, EnergyConfig, EnergyRow, SensitivityRow
 from primekit.tables import Table
 

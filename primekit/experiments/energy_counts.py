@@ -1,50 +1,11 @@
-"""Operation counts of a running spiking network, per layer, timestep and sample (forward hooks).
+"""Operation counts of the book's trained networks, cached: the pipeline behind the Energy chapter.
 
-An energy estimate is a sum of *counts* times *prices*. This module measures the counts on the network as
-it runs; :mod:`primekit.energy.prices` holds the prices. Every subnet layer (:class:`~primekit.snn.subnet.
-SubnetConv2d`, :class:`~primekit.snn.subnet.SubnetLinear`) of a model gets a forward hook, which reads the
-layer's input ``x`` and the layer's keep mask and records, for every sample of the batch:
-
-=========================  ===================================================================================
-kind                       what is counted (per layer, step and sample)
-=========================  ===================================================================================
-``dense_macs``             multiply-accumulates of a dense layer: output elements x fan-in (pruned weights
-                           and zero padding included; what a dense accelerator executes)
-``synaptic_ops``           synaptic operations actually triggered: non-zero inputs x their *kept* fan-out
-``spike_ops``              the part of ``synaptic_ops`` whose input is exactly 1 (an accumulate suffices)
-``graded_ops``             the rest: inputs of another value (event counts, pooled spikes; a multiply-accumulate)
-``kept_pulses``            sum over triggered synaptic ops of ``|input|``: the read pulses seen by kept pairs,
-                           in units of one base pulse (an input ``v`` is applied as a pulse ``v`` times as long)
-``pruned_pulses``          the same for pruned (RESET) pairs: they sit on the active rows and conduct too
-``row_activations``        crossbar rows driven: (array read, row with a non-zero input) pairs
-``crossbar_reads``         array reads: output positions x row tiles x column tiles
-``conversions``            column outputs converted, all reads: output positions x out channels x row tiles
-``conversions_nonempty``   the same, only for reads with at least one driven row
-``partial_sum_adds``       digital additions joining the row tiles of a fan-in above ``rows_per_array``
-``neuron_updates``         LIF membrane updates (the layer's output elements, if a LIF layer follows it)
-``integrator_updates``     output-integrator updates (the layer's output elements, for the readout layer)
-``pool_outputs``           pooled values produced after the layer's neurons (one scaling each)
-``pool_adds``              additions of the pooling: ``pool^2 - 1`` per pooled value
-``weight_reads``           weights fetched from memory by an event-driven digital system: one per synaptic op
-``state_accesses``         membrane reads and writes: 2 per neuron or integrator update
-=========================  ===================================================================================
-
-The LIF neurons and the pooling of :class:`~primekit.snn.models.PRIMENet` are functional calls inside
-``PRIMENet.features`` (not modules), so they cannot be hooked. Their counts are derived from the hooked
-layer's *output shape* and a :class:`LayerRole` saying what follows the layer (a LIF population, the output
-integrator, a pooling window); :data:`PRIME_ROLES` describes PRIMENet. This is exact for PRIMENet, whose
-neurons update every element at every step.
-
-The crossbar counts assume the usual mapping of a layer onto arrays (:class:`CrossbarMapping`): a layer's
-weights unrolled into a matrix of ``fan_in`` rows by ``out_channels`` differential pairs (G+ and G- in two
-columns); a convolution performs one array read per output position (its receptive field on the rows, as
-``im2col``); a fan-in above ``rows_per_array`` is split into row tiles whose partial sums are converted
-separately and added digitally.
-
-Counts are recorded per step in one full-T pass (:func:`count_operations`, :func:`record_counts`); the counts
-up to each sample's exit step are then a sum over steps 1..exit (:meth:`OperationCounts.until_exit`), for any
-early-stop threshold, just as :func:`primekit.inference.early_stop.replay` gives the exits. Counting with the hooks
-during a streaming :func:`primekit.inference.early_stop.run_early_stop` gives the same totals (tested).
+:func:`record_trained_counts` trains (or loads) a method's network with
+:func:`primekit.experiments.training.train_method`, optionally puts it on a simulated chip
+(:func:`primekit.chip.deploy.deploy`), and records every sample's operation counts per layer and step over
+the test split with :func:`primekit.energy.counts.record_counts`. The result is cached by the profile,
+the method, the chip and the data, so that editing a price in :mod:`primekit.energy.prices` never reruns
+it. What each count means is documented in :mod:`primekit.energy.counts`.
 """
 
 from __future__ import annotations
@@ -53,12 +14,8 @@ from primekit import cache, profiles
 from primekit.chip.deploy import deploy
 from primekit.chip.memristor import MemristorConfig
 from primekit.data.datasets import nmnist_frames
-from primekit.energy.counts import (
-    CountRecording,
-    CrossbarMapping,
-    OperationCounts,
-    record_counts,
-)
+from primekit.energy.count_records import OperationCounts
+from primekit.energy.counts import CountRecording, CrossbarMapping, record_counts
 from primekit.experiments import training as train
 
 

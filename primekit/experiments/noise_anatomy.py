@@ -1,25 +1,13 @@
-"""Noise robustness: accuracy of trained networks on simulated chips with more and more device noise.
+"""Why networks differ under device noise: per-layer noise anatomy and decision margins.
 
-The two noises of :mod:`primekit.chip.memristor`, both relative to each cell's own conductance:
-
-- *programming noise*: every cell misses its intended conductance by ``G * level * eps``, drawn once per
-  chip (the ``seed`` of :func:`primekit.chip.deploy.deploy`) and fixed at every timestep;
-- *read noise*: every read of the array (one per timestep) sees ``G * (1 + level * eps)``, redrawn (per
-  sample by default, keyed by sample and step: see :class:`primekit.chip.deploy.ChipWeights`).
-
-:func:`noise_sweep` puts each trained network on ``chips`` simulated chips at every level of every
-kind and records one full-T run per chip (:func:`primekit.inference.evaluate.record_outputs`); the accuracy
-without early stop and the accuracy and mean exit step of every early-stop threshold are replayed from
-that one recording (:func:`primekit.inference.sweeps.threshold_sweep`). Chip ``c`` uses the same programming
-and read seeds for every method and every level (common random numbers): at level ``2s`` every cell's
-deviation is exactly twice its deviation at level ``s``, so the curves differ by the level and the
-method, not by the luck of the draw. Level 0 is the same noiseless chip for both kinds and is run once.
-
-:func:`layer_noise_anatomy` and :func:`sweep_margins` measure *why* networks differ: how much weight
-noise and input-current noise one unit of cell noise causes in each layer (weight magnitudes, RESET
-pairs), and how far each sample's decision is from flipping (margins). :func:`deploy_range_filling`
-maps each layer with its own ``weight_scale``, to measure how much the mapping of trained weights onto
-conductances matters.
+- :func:`weight_noise_factor`: the weight-level noise one unit of relative cell noise causes on formed
+  pairs (the secondary axis of the sweep figures);
+- :func:`layer_noise_anatomy`: per layer of a deployed network, the RESET fraction, the weight magnitudes,
+  the equivalent weight noise and the relative noise of the input current the neurons see, measured on the
+  network's own inputs through forward hooks on the one evaluation path;
+- :func:`sweep_margins` and :func:`flip_rate_by_ratio`: how far each sample's decision is from flipping
+  (top-1 minus top-2 of the time-mean output) against how much noise moves that output, from the runs a
+  :func:`primekit.experiments.noise_sweep.noise_sweep` recorded.
 """
 
 from __future__ import annotations

@@ -1,17 +1,14 @@
-"""Inference over a whole split: full-T recordings, timed early-stop runs, threshold sweeps.
+"""Threshold sweeps of early stop: replayed accuracy and exits, and measured wall time.
 
-Two ways to get a network's exits on a test split, which give identical answers:
+- :func:`threshold_sweep` replays any number of thresholds on one full-T recording
+  (:func:`primekit.inference.evaluate.record_outputs`): accuracy, mean exit step and the fraction of
+  timesteps saved per threshold (:class:`SweepRow`), without running the network again.
+- :func:`timed_sweep` runs streaming early stop (finished samples leave the batch) at each threshold and
+  the full-T run through the same code, interleaved and repeated, and reports the wall time saved against
+  the timesteps saved (:class:`TimedRow`); :func:`realised_fraction` summarises it in one slope.
 
-- :func:`record_outputs` runs every sample for all T steps once and keeps the per-step outputs;
-  :func:`threshold_sweep` then replays any number of thresholds on them
-  (:func:`primekit.inference.early_stop.replay`) without running the network again. Cheap, exact, but it saves
-  no time: every step was computed.
-- :func:`stream_early_stop` runs :func:`primekit.inference.early_stop.run_early_stop` batch by batch, finished
-  samples leaving the batch, and measures the wall time: the saving made real.
-
-Chip layers draw fresh read noise at every step, keyed by (``read_seed``, layer, sample, step) in the one
-evaluation path (:func:`primekit.inference.evaluate.run_split`), so both paths see the same reads whatever
-the batch size and whichever samples already left.
+Both go through the one evaluation path, :func:`primekit.inference.evaluate.run_split`, whose chip reads are
+keyed by (``read_seed``, layer, sample, step): replayed and streamed exits are identical.
 """
 
 from __future__ import annotations

@@ -35,6 +35,14 @@ def _to_numpy(x) -> np.ndarray:
     return np.asarray(x)
 
 
+def _matrix(x, name: str, layout: str) -> np.ndarray:
+    """``x`` as a 2-D NumPy array; a ValueError naming ``name`` and its ``layout`` (e.g. ``[T, N]``) otherwise."""
+    x = _to_numpy(x)
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array shaped {layout}, got shape {x.shape}")
+    return x
+
+
 def _steps(n: int) -> np.ndarray:
     """Timestep numbers 1..n (steps are counted from 1, as everywhere in primekit)."""
     return np.arange(1, n + 1)

@@ -17,6 +17,15 @@ def _check_nonempty(values, name: str) -> None:
         raise ValueError(f"{name} is empty; give at least one entry")
 
 
+def _positive_values(values: dict, name: str, unit: str) -> np.ndarray:
+    """The values of a non-empty mapping as floats, all > 0 (they go on a log axis)."""
+    _check_nonempty(values, name)
+    array = np.array([float(v) for v in values.values()])
+    if (array <= 0).any():
+        raise ValueError(f"{name} must be > 0 {unit} (log axis), got {[float(v) for v in sorted(array)[:3]]}")
+    return array
+
+
 def plot_operation_energies(energies: dict, ax=None, *, title: str | None = None):
     """Energy of single operations on a log axis, one bar each, with its value written beside it.
 
@@ -25,10 +34,7 @@ def plot_operation_energies(energies: dict, ax=None, *, title: str | None = None
         ax: axes to draw into; a new figure when None.
         title: optional axes title.
     """
-    _check_nonempty(energies, "energies")
-    values = np.array([float(v) for v in energies.values()])
-    if (values <= 0).any():
-        raise ValueError("energies must be > 0 pJ (log axis)")
+    values = _positive_values(energies, "energies", "pJ")
     fig, ax = _figure_and_axes(ax, figsize=(7.0, 0.42 * len(energies) + 1.0))
     y = np.arange(len(energies))[::-1]
     ax.barh(y, values, color="0.55")
@@ -52,10 +58,7 @@ def plot_work_reduction(stages: dict, ax=None, *, unit: str = "operations per im
         ax: axes to draw into; a new figure when None.
         unit: the x-axis unit.
     """
-    _check_nonempty(stages, "stages")
-    values = np.array([float(v) for v in stages.values()])
-    if (values <= 0).any():
-        raise ValueError("stage counts must be > 0 (log axis)")
+    values = _positive_values(stages, "stages", "operations")
     fig, ax = _figure_and_axes(ax, figsize=(7.0, 0.5 * len(stages) + 1.0))
     y = np.arange(len(stages))[::-1]
     ax.barh(y, values, color=plt.get_cmap("Blues")(np.linspace(0.85, 0.45, len(values))))

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from matplotlib.lines import Line2D
 
-from primekit.plots._base import _figure_and_axes, _steps, _to_numpy
+from primekit.plots._base import _figure_and_axes, _matrix, _steps, _to_numpy
 
 
 def plot_membrane_trace(current, v, spikes, threshold: float, axes=None, *, title: str | None = None):
@@ -73,9 +73,7 @@ def plot_raster(spikes, ax=None, *, ylabel: str = "neuron", title: str | None = 
     Returns:
         The matplotlib Figure.
     """
-    spikes = _to_numpy(spikes)
-    if spikes.ndim != 2:
-        raise ValueError(f"spikes must be shaped [T, N], got shape {spikes.shape}")
+    spikes = _matrix(spikes, "spikes", "[T, N]")
     fig, ax = _figure_and_axes(ax)
     steps, neurons = np.nonzero(spikes)
     ax.scatter(steps + 1, neurons, marker="|", s=12, linewidths=1.0, color="k")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from primekit.plots._base import _figure_and_axes, _normal_pdf, _steps, _to_numpy
+from primekit.plots._base import _figure_and_axes, _matrix, _normal_pdf, _steps, _to_numpy
 
 
 def plot_filament_schematic(axes=None, *, seed: int = 0):
@@ -148,9 +148,7 @@ def plot_conductance_map(g, ax=None, *, title: str | None = None, label: str = "
     Returns:
         The matplotlib Figure.
     """
-    g = _to_numpy(g)
-    if g.ndim != 2:
-        raise ValueError(f"g must be a 2-D array [rows, columns], got shape {g.shape}")
+    g = _matrix(g, "g", "[rows, columns]")
     fig, ax = _figure_and_axes(ax)
     image = ax.imshow(g, cmap="viridis", vmin=vmin, vmax=vmax, interpolation="nearest")
     fig.colorbar(image, ax=ax, label=label)
@@ -291,9 +289,7 @@ def plot_read_traces(traces, ax=None, *, xlabel: str = "read number (reads)", yl
     Returns:
         The matplotlib Figure.
     """
-    traces = _to_numpy(traces)
-    if traces.ndim != 2:
-        raise ValueError(f"traces must be shaped [n_reads, n_cells], got {traces.shape}")
+    traces = _matrix(traces, "traces", "[n_reads, n_cells]")
     fig, ax = _figure_and_axes(ax)
     n = _steps(traces.shape[0])
     order = np.argsort(np.argsort(traces.mean(axis=0)))  # colour by each cell's mean: low dark, high light

@@ -189,7 +189,18 @@ def _check_input(current: torch.Tensor, shape: tuple[int, ...] | None) -> None:
         )
 
 
-class LIF(StepModule):
+class _Population(StepModule):
+    """A population of per-sample ``shape`` (checked on every step when given; state made on first use when not)."""
+
+    def __init__(self, shape: tuple[int, ...] | None):
+        super().__init__()
+        self.shape = tuple(shape) if shape is not None else None
+
+    def _zeros(self, batch_size: int) -> torch.Tensor | None:
+        return None if self.shape is None else torch.zeros(batch_size, *self.shape)
+
+
+class LIF(_Population):
     """A population of LIF neurons.
 
     Args:
@@ -199,17 +210,14 @@ class LIF(StepModule):
     """
 
     def __init__(self, params: LIFParameters = PRIME_LIF, shape: tuple[int, ...] | None = None):
-        super().__init__()
         if not isinstance(params, LIFParameters):
             raise ValueError(f"params={params!r} must be a LIFParameters")
+        super().__init__(shape)
         self.params = params
-        self.shape = tuple(shape) if shape is not None else None
 
     def init_state(self, batch_size: int) -> LIFState | None:
-        if self.shape is None:
-            return None
-        zeros = torch.zeros(batch_size, *self.shape)
-        return LIFState(zeros, zeros.clone())
+        zeros = self._zeros(batch_size)
+        return None if zeros is None else LIFState(zeros, zeros.clone())
 
     def step(self, current: torch.Tensor, state: LIFState | None) -> tuple[torch.Tensor, LIFState]:
         _check_input(current, self.shape)
@@ -219,20 +227,18 @@ class LIF(StepModule):
         return f"{self.params}, shape={self.shape}"
 
 
-class OutputIntegrator(StepModule):
+class OutputIntegrator(_Population):
     """Non-spiking output cells, ``v = LReLU(v_prev + I)``; the output of each step is ``v``."""
 
     def __init__(self, leaky_relu_slope: float | None = 0.1, shape: tuple[int, ...] | None = None):
-        super().__init__()
         if leaky_relu_slope is not None and not leaky_relu_slope >= 0:
             raise ValueError(f"leaky_relu_slope={leaky_relu_slope!r} must be >= 0 or None")
+        super().__init__(shape)
         self.leaky_relu_slope = leaky_relu_slope
-        self.shape = tuple(shape) if shape is not None else None
 
     def init_state(self, batch_size: int) -> IntegratorState | None:
-        if self.shape is None:
-            return None
-        return IntegratorState(torch.zeros(batch_size, *self.shape))
+        zeros = self._zeros(batch_size)
+        return None if zeros is None else IntegratorState(zeros)
 
     def step(self, current, state):
         _check_input(current, self.shape)
