@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 from primekit.reference import reference_path
 from primekit.seeding import derive_seed
+from primekit.snn.fused import fusable, lif_sequence
 from primekit.snn.neurons import (
     PRIME_LIF,
     IntegratorState,
@@ -100,9 +101,40 @@ class PRIMENet(StepModule):
         v, out = integrator_step(self.linear(features), state.out, self.neuron.leaky_relu_slope)
         return v, PRIMEState(state.lif0, state.lif1, out)
 
+    def can_fold(self, x: torch.Tensor | None = None) -> bool:
+        """True when :meth:`folded_outputs` applies: no layer draws keyed random values per step (a chip with
+        read noise runs step by step), the neurons are fusable and ``x`` (if given) is float32 on the CPU."""
+        layers = (self.conv0, self.conv1, self.linear)
+        return fusable(self.neuron, x) and not any(m.weight_source.draws_per_read for m in layers)
+
+    def folded_outputs(self, x: torch.Tensor) -> torch.Tensor:
+        """The output membranes ``[T, B, 10]`` of frames ``[T, B, 2, 34, 34]``, layer by layer over all T at once.
+
+        A feedforward SNN's layer input never depends on that layer's state, so each map runs once over the
+        ``T x B`` frames (its mask formed once), and each LIF layer runs its T steps in one fused kernel
+        (:func:`primekit.snn.fused.lif_sequence`). Equal to :func:`primekit.snn.timeloop.run` over :meth:`step`
+        in value and gradient (float rounding aside); needs :meth:`can_fold`.
+        """
+        if x.dim() != 5 or tuple(x.shape[2:]) != (2, 34, 34):
+            raise ValueError(f"x must be time-major frames [T, B, 2, 34, 34]; got {tuple(x.shape)}")
+        if not self.can_fold(x):
+            raise ValueError("folded_outputs needs can_fold(x): a chip with read noise, a non-rectangle surrogate "
+                             "or a non-float32 input runs step by step (run(model, x))")
+        steps, batch = x.shape[:2]
+        s0 = lif_sequence(self.conv0(x.flatten(0, 1)).unflatten(0, (steps, batch)), self.neuron)
+        s1 = lif_sequence(self.conv1(F.avg_pool2d(s0.flatten(0, 1), 2)).unflatten(0, (steps, batch)), self.neuron)
+        currents = self.linear(F.avg_pool2d(s1.flatten(0, 1), 2).flatten(1)).unflatten(0, (steps, batch))
+        outputs, state = [], None
+        for current in currents:
+            v, state = integrator_step(current, state, self.neuron.leaky_relu_slope)
+            outputs.append(v)
+        return torch.stack(outputs)
+
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Class scores for time-major frames ``[T, B, 2, 34, 34]``: the time-mean output membrane."""
-        return run(self, x).outputs.mean(dim=0)
+        """Class scores for time-major frames ``[T, B, 2, 34, 34]``: the time-mean output membrane (time-folded
+        when :meth:`can_fold`, else step by step; the two agree)."""
+        outputs = self.folded_outputs(x) if self.can_fold(x) else run(self, x).outputs
+        return outputs.mean(dim=0)
 
 
 def software_sources(seed: int = 0) -> dict[str, WeightSource]:

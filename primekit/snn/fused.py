@@ -1,0 +1,141 @@
+"""The LIF update over all T steps at once, as one fused kernel per direction (the time-folded training path).
+
+:func:`primekit.snn.neurons.lif_step` advances a population one step; a feedforward network whose layer input
+does not depend on its state can instead run a layer's whole current sequence ``[T, B, ...]`` through
+:func:`lif_sequence`, which gives the same spikes and the same gradients (the reset is not detached, exactly
+as :class:`primekit.snn.neurons._LIFStep`) from one pass over the neurons: each neuron's T steps run in
+registers, in a Numba kernel parallel over neurons, instead of a dozen whole-tensor torch operations per
+step forward and as many backward. Only the rectangle surrogate is fused (:func:`fusable`); other neurons
+run step by step.
+
+Forward, per neuron: ``u = r * v_prev * (1 - s_prev) + I``, ``v = LReLU(u)``, ``s = H(v - th)`` (strict), from
+``v = s = 0``. Backward, in reverse time with ``c = r * dL/du`` of the next step carried along:
+``g = c (1 - s) + (dL/ds - c v) * rect(v - th)`` and ``dL/du = g * LReLU'(u)``, ``dL/dI = dL/du``. Membranes and
+currents are dimensionless (the threshold sets the scale).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from primekit.snn.neurons import LIFParameters
+from primekit.snn.surrogate import Rectangle
+
+try:  # numba comes with primekit's dependencies (tonic -> librosa -> numba) and is declared in pyproject
+    import numba
+except ImportError:  # pragma: no cover - the step-by-step path still works
+    numba = None
+
+_CHUNK = 4096  # neurons per parallel work item (contiguous, so each step's loads vectorise)
+
+
+def _kernels():
+    njit, prange = numba.njit, numba.prange
+
+    @njit(parallel=True, cache=True, nogil=True)
+    def forward(current, spikes, saved_u, save, r, th, slope, linear):  # pragma: no cover - compiled
+        steps, n = current.shape
+        for chunk in prange((n + _CHUNK - 1) // _CHUNK):
+            lo, hi = chunk * _CHUNK, min(n, (chunk + 1) * _CHUNK)
+            reset_v = np.zeros(hi - lo, dtype=current.dtype)  # v * (1 - s) of the previous step
+            for t in range(steps):
+                for i in range(lo, hi):
+                    u = r * reset_v[i - lo] + current[t, i]
+                    v = u if (linear or u >= 0) else slope * u
+                    if save:
+                        saved_u[t, i] = u
+                    if v > th:
+                        spikes[t, i] = 1.0
+                        reset_v[i - lo] = 0.0
+                    else:
+                        spikes[t, i] = 0.0
+                        reset_v[i - lo] = v
+        return spikes
+
+    @njit(parallel=True, cache=True, nogil=True)
+    def backward(grad_spikes, saved_u, grad_current, r, th, slope, linear, half_width, height):  # pragma: no cover
+        steps, n = saved_u.shape
+        for chunk in prange((n + _CHUNK - 1) // _CHUNK):
+            lo, hi = chunk * _CHUNK, min(n, (chunk + 1) * _CHUNK)
+            carry = np.zeros(hi - lo, dtype=saved_u.dtype)  # r * dL/du of the next step
+            for t in range(steps - 1, -1, -1):
+                for i in range(lo, hi):
+                    u = saved_u[t, i]
+                    positive = linear or u >= 0
+                    v = u if positive else slope * u
+                    c = carry[i - lo]
+                    grad_s = grad_spikes[t, i] - c * v  # the next step's reset reads s through v_prev
+                    g = 0.0 if v > th else c
+                    if abs(v - th) < half_width:
+                        g += grad_s * height
+                    g = g if positive else slope * g
+                    grad_current[t, i] = g
+                    carry[i - lo] = r * g
+        return grad_current
+
+    return forward, backward
+
+
+_COMPILED = None
+
+
+def _compiled():
+    global _COMPILED
+    if _COMPILED is None:
+        numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+        _COMPILED = _kernels()
+    return _COMPILED
+
+
+def fusable(params: LIFParameters, current: torch.Tensor | None = None) -> bool:
+    """True when :func:`lif_sequence` can run ``params`` (rectangle surrogate, Numba present) on ``current``
+    (float32 on the CPU)."""
+    if numba is None or not isinstance(params.surrogate, Rectangle):
+        return False
+    return current is None or (current.dtype == torch.float32 and current.device.type == "cpu")
+
+
+def _scalars(params: LIFParameters) -> tuple[float, float, float, bool]:
+    slope = params.leaky_relu_slope
+    return params.retention, params.threshold, 0.0 if slope is None else slope, slope is None
+
+
+class _LIFSequence(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, current, params: LIFParameters):
+        flat = current.detach().reshape(current.shape[0], -1).contiguous()
+        spikes = torch.empty_like(flat)
+        save = ctx.needs_input_grad[0]
+        saved_u = torch.empty_like(flat) if save else torch.empty((1, 1))
+        forward_kernel, _ = _compiled()
+        forward_kernel(flat.numpy(), spikes.numpy(), saved_u.numpy(), save, *_scalars(params))
+        ctx.params = params
+        if save:
+            ctx.save_for_backward(saved_u)
+        return spikes.view(current.shape)
+
+    @staticmethod
+    def backward(ctx, grad_spikes):
+        (saved_u,) = ctx.saved_tensors
+        params = ctx.params
+        grad = grad_spikes.reshape(saved_u.shape).contiguous()
+        grad_current = torch.empty_like(saved_u)
+        _, backward_kernel = _compiled()
+        backward_kernel(grad.numpy(), saved_u.numpy(), grad_current.numpy(), *_scalars(params),
+                        params.surrogate.half_width, params.surrogate.height)
+        return grad_current.view(grad_spikes.shape), None
+
+
+def lif_sequence(current: torch.Tensor, params: LIFParameters) -> torch.Tensor:
+    """Spikes ``[T, B, ...]`` of a LIF population (fresh state) driven by the currents ``current`` ``[T, B, ...]``.
+
+    Equal to stepping :func:`primekit.snn.neurons.lif_step` over T, in value and gradient (float rounding
+    aside); needs :func:`fusable` ``(params, current)``.
+    """
+    if not isinstance(current, torch.Tensor) or current.dim() < 2:
+        raise ValueError("current must be a time-major tensor [T, B, ...]")
+    if not fusable(params, current):
+        raise ValueError(f"lif_sequence needs a Rectangle surrogate, float32 CPU currents and Numba; got "
+                         f"surrogate={params.surrogate!r}, dtype={current.dtype}, device={current.device}")
+    return _LIFSequence.apply(current, params)
