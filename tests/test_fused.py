@@ -7,7 +7,7 @@ from primekit.chip.deploy import deploy
 from primekit.chip.memristor import MemristorConfig
 from primekit.inference.evaluate import Batch, run_split
 from primekit.snn import draws
-from primekit.snn.fused import fusable, lif_sequence
+from primekit.snn.fused import fusable, lif_pool_sequence, lif_sequence
 from primekit.snn.models import PRIMENet, software_sources
 from primekit.snn.neurons import LIF, PRIME_LIF, VAE_LIF, LIFParameters
 from primekit.snn.surrogate import FastSigmoid
@@ -76,3 +76,19 @@ def test_chips_with_read_noise_run_step_by_step_with_their_keyed_draws(frames):
         folded = run_split(quiet, [batch]).outputs  # no hooks, no after_step: the folded path
         stepped = run_split(quiet, [batch], after_step=lambda info: None).outputs  # forced step by step
         assert torch.allclose(folded, stepped, atol=1e-5)
+
+
+@pytest.mark.parametrize("params", [PRIME_LIF, VAE_LIF])
+def test_lif_pool_sequence_equals_lif_then_pool(params):
+    generator = torch.Generator().manual_seed(2)
+    x = (0.4 * torch.randn(5, 3, 4, 6, 8, generator=generator)).requires_grad_(True)
+    weights = torch.randn(5, 3, 4, 3, 4, generator=generator)
+    reference = torch.nn.functional.avg_pool2d(run(LIF(params), x).outputs.flatten(0, 1), 2).view(5, 3, 4, 3, 4)
+    (reference * weights).sum().backward()
+    expected, x.grad = x.grad.clone(), None
+    pooled = lif_pool_sequence(x, params)
+    (pooled * weights).sum().backward()
+    assert torch.equal(pooled, reference)
+    assert torch.allclose(x.grad, expected, atol=1e-5 * expected.abs().max())
+    with pytest.raises(ValueError, match="even H and W"):
+        lif_pool_sequence(torch.zeros(2, 1, 1, 3, 4), params)

@@ -74,7 +74,56 @@ def _kernels():
                     carry[i - lo] = r * g
         return grad_current
 
-    return forward, backward
+    @njit(parallel=True, cache=True, nogil=True)
+    def pooled_forward(current, pooled, saved_u, save, r, th, slope, linear):  # pragma: no cover - compiled
+        steps, planes, height, width = current.shape
+        rows = height // 2
+        for item in prange(planes * rows):  # one pair of input rows (one output row) of one plane
+            p, row = item // rows, item % rows
+            reset_v = np.zeros((2, width), dtype=current.dtype)
+            for t in range(steps):
+                for j in range(width // 2):
+                    pooled[t, p, row, j] = 0.0
+                for dy in range(2):
+                    y = 2 * row + dy
+                    for x in range(width):
+                        u = r * reset_v[dy, x] + current[t, p, y, x]
+                        v = u if (linear or u >= 0) else slope * u
+                        if save:
+                            saved_u[t, p, y, x] = u
+                        if v > th:
+                            pooled[t, p, row, x // 2] += 0.25  # exact: a sum of quarters of 0/1 spikes
+                            reset_v[dy, x] = 0.0
+                        else:
+                            reset_v[dy, x] = v
+        return pooled
+
+    @njit(parallel=True, cache=True, nogil=True)
+    def pooled_backward(grad_pooled, saved_u, grad_current, r, th, slope, linear, half_width,
+                        height_sg):  # pragma: no cover - compiled
+        steps, planes, height, width = saved_u.shape
+        rows = height // 2
+        for item in prange(planes * rows):
+            p, row = item // rows, item % rows
+            carry = np.zeros((2, width), dtype=saved_u.dtype)
+            for t in range(steps - 1, -1, -1):
+                for dy in range(2):
+                    y = 2 * row + dy
+                    for x in range(width):
+                        u = saved_u[t, p, y, x]
+                        positive = linear or u >= 0
+                        v = u if positive else slope * u
+                        c = carry[dy, x]
+                        grad_s = 0.25 * grad_pooled[t, p, row, x // 2] - c * v
+                        g = 0.0 if v > th else c
+                        if abs(v - th) < half_width:
+                            g += grad_s * height_sg
+                        g = g if positive else slope * g
+                        grad_current[t, p, y, x] = g
+                        carry[dy, x] = r * g
+        return grad_current
+
+    return forward, backward, pooled_forward, pooled_backward
 
 
 _COMPILED = None
@@ -108,7 +157,7 @@ class _LIFSequence(torch.autograd.Function):
         spikes = torch.empty_like(flat)
         save = ctx.needs_input_grad[0]
         saved_u = torch.empty_like(flat) if save else torch.empty((1, 1))
-        forward_kernel, _ = _compiled()
+        forward_kernel = _compiled()[0]
         forward_kernel(flat.numpy(), spikes.numpy(), saved_u.numpy(), save, *_scalars(params))
         ctx.params = params
         if save:
@@ -121,7 +170,7 @@ class _LIFSequence(torch.autograd.Function):
         params = ctx.params
         grad = grad_spikes.reshape(saved_u.shape).contiguous()
         grad_current = torch.empty_like(saved_u)
-        _, backward_kernel = _compiled()
+        backward_kernel = _compiled()[1]
         backward_kernel(grad.numpy(), saved_u.numpy(), grad_current.numpy(), *_scalars(params),
                         params.surrogate.half_width, params.surrogate.height)
         return grad_current.view(grad_spikes.shape), None
@@ -139,3 +188,44 @@ def lif_sequence(current: torch.Tensor, params: LIFParameters) -> torch.Tensor:
         raise ValueError(f"lif_sequence needs a Rectangle surrogate, float32 CPU currents and Numba; got "
                          f"surrogate={params.surrogate!r}, dtype={current.dtype}, device={current.device}")
     return _LIFSequence.apply(current, params)
+
+
+class _LIFPoolSequence(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, current, params: LIFParameters):
+        steps, batch, channels, height, width = current.shape
+        planes = current.detach().reshape(steps, batch * channels, height, width).contiguous()
+        pooled = torch.empty((steps, batch * channels, height // 2, width // 2), dtype=current.dtype)
+        save = ctx.needs_input_grad[0]
+        saved_u = torch.empty_like(planes) if save else torch.empty((1, 1, 1, 1))
+        _compiled()[2](planes.numpy(), pooled.numpy(), saved_u.numpy(), save, *_scalars(params))
+        ctx.params, ctx.shape = params, current.shape
+        if save:
+            ctx.save_for_backward(saved_u)
+        return pooled.view(steps, batch, channels, height // 2, width // 2)
+
+    @staticmethod
+    def backward(ctx, grad_pooled):
+        (saved_u,) = ctx.saved_tensors
+        params = ctx.params
+        grad = grad_pooled.reshape(saved_u.shape[0], saved_u.shape[1], *grad_pooled.shape[3:]).contiguous()
+        grad_current = torch.empty_like(saved_u)
+        _compiled()[3](grad.numpy(), saved_u.numpy(), grad_current.numpy(), *_scalars(params),
+                       params.surrogate.half_width, params.surrogate.height)
+        return grad_current.view(ctx.shape), None
+
+
+def lif_pool_sequence(current: torch.Tensor, params: LIFParameters) -> torch.Tensor:
+    """``avg_pool2d(spikes, 2)`` of a LIF population driven by ``current`` ``[T, B, C, H, W]`` (H, W even):
+    ``[T, B, C, H/2, W/2]`` pooled spikes (multiples of 1/4), the neuron and the pool in one kernel.
+
+    Equal to :func:`lif_sequence` followed by ``F.avg_pool2d(., 2)`` per step, in value (exactly) and gradient
+    (float rounding aside); the full-size spikes are never stored. Needs :func:`fusable` ``(params, current)``.
+    """
+    if not isinstance(current, torch.Tensor) or current.dim() != 5 or current.shape[3] % 2 or current.shape[4] % 2:
+        raise ValueError(f"current must be [T, B, C, H, W] with even H and W; got "
+                         f"{tuple(current.shape) if isinstance(current, torch.Tensor) else type(current).__name__}")
+    if not fusable(params, current):
+        raise ValueError(f"lif_pool_sequence needs a Rectangle surrogate, float32 CPU currents and Numba; got "
+                         f"surrogate={params.surrogate!r}, dtype={current.dtype}, device={current.device}")
+    return _LIFPoolSequence.apply(current, params)

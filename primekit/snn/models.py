@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from primekit.reference import reference_path
 from primekit.seeding import derive_seed
-from primekit.snn.fused import fusable, lif_sequence
+from primekit.snn.fused import fusable, lif_pool_sequence
 from primekit.snn.neurons import (
     PRIME_LIF,
     IntegratorState,
@@ -111,8 +111,8 @@ class PRIMENet(StepModule):
         """The output membranes ``[T, B, 10]`` of frames ``[T, B, 2, 34, 34]``, layer by layer over all T at once.
 
         A feedforward SNN's layer input never depends on that layer's state, so each map runs once over the
-        ``T x B`` frames (its mask formed once), and each LIF layer runs its T steps in one fused kernel
-        (:func:`primekit.snn.fused.lif_sequence`). Equal to :func:`primekit.snn.timeloop.run` over :meth:`step`
+        ``T x B`` frames (its mask formed once), and each LIF layer and the pool after it run their T steps in one
+        fused kernel (:func:`primekit.snn.fused.lif_pool_sequence`). Equal to :func:`primekit.snn.timeloop.run` over :meth:`step`
         in value and gradient (float rounding aside); needs :meth:`can_fold`.
         """
         if x.dim() != 5 or tuple(x.shape[2:]) != (2, 34, 34):
@@ -121,9 +121,9 @@ class PRIMENet(StepModule):
             raise ValueError("folded_outputs needs can_fold(x): a chip with read noise, a non-rectangle surrogate "
                              "or a non-float32 input runs step by step (run(model, x))")
         steps, batch = x.shape[:2]
-        s0 = lif_sequence(self.conv0(x.flatten(0, 1)).unflatten(0, (steps, batch)), self.neuron)
-        s1 = lif_sequence(self.conv1(F.avg_pool2d(s0.flatten(0, 1), 2)).unflatten(0, (steps, batch)), self.neuron)
-        currents = self.linear(F.avg_pool2d(s1.flatten(0, 1), 2).flatten(1)).unflatten(0, (steps, batch))
+        p0 = lif_pool_sequence(self.conv0(x.flatten(0, 1)).unflatten(0, (steps, batch)), self.neuron)
+        p1 = lif_pool_sequence(self.conv1(p0.flatten(0, 1)).unflatten(0, (steps, batch)), self.neuron)
+        currents = self.linear(p1.flatten(2))  # [T, B, 10]
         outputs, state = [], None
         for current in currents:
             v, state = integrator_step(current, state, self.neuron.leaky_relu_slope)
