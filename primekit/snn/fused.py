@@ -80,22 +80,22 @@ def _kernels():
         rows = height // 2
         for item in prange(planes * rows):  # one pair of input rows (one output row) of one plane
             p, row = item // rows, item % rows
-            reset_v = np.zeros((2, width), dtype=current.dtype)
+            reset_v = np.zeros((2, width), dtype=current.dtype)  # v * (1 - s) of the previous step
+            spikes = np.empty((2, width), dtype=current.dtype)
             for t in range(steps):
-                for j in range(width // 2):
-                    pooled[t, p, row, j] = 0.0
                 for dy in range(2):
                     y = 2 * row + dy
                     for x in range(width):
                         u = r * reset_v[dy, x] + current[t, p, y, x]
                         v = u if (linear or u >= 0) else slope * u
+                        fired = v > th
+                        spikes[dy, x] = 1.0 if fired else 0.0
+                        reset_v[dy, x] = 0.0 if fired else v
                         if save:
                             saved_u[t, p, y, x] = u
-                        if v > th:
-                            pooled[t, p, row, x // 2] += 0.25  # exact: a sum of quarters of 0/1 spikes
-                            reset_v[dy, x] = 0.0
-                        else:
-                            reset_v[dy, x] = v
+                for j in range(width // 2):  # the sum of four 0/1 spikes over 4: exactly avg_pool2d
+                    x = 2 * j
+                    pooled[t, p, row, j] = (spikes[0, x] + spikes[0, x + 1] + spikes[1, x] + spikes[1, x + 1]) / 4.0
         return pooled
 
     @njit(parallel=True, cache=True, nogil=True)
@@ -105,8 +105,11 @@ def _kernels():
         rows = height // 2
         for item in prange(planes * rows):
             p, row = item // rows, item % rows
-            carry = np.zeros((2, width), dtype=saved_u.dtype)
+            carry = np.zeros((2, width), dtype=saved_u.dtype)  # r * dL/du of the next step
+            quarter = np.empty(width, dtype=saved_u.dtype)
             for t in range(steps - 1, -1, -1):
+                for x in range(width):
+                    quarter[x] = grad_pooled[t, p, row, x // 2] / 4.0
                 for dy in range(2):
                     y = 2 * row + dy
                     for x in range(width):
@@ -114,10 +117,8 @@ def _kernels():
                         positive = linear or u >= 0
                         v = u if positive else slope * u
                         c = carry[dy, x]
-                        grad_s = 0.25 * grad_pooled[t, p, row, x // 2] - c * v
-                        g = 0.0 if v > th else c
-                        if abs(v - th) < half_width:
-                            g += grad_s * height_sg
+                        window = height_sg if abs(v - th) < half_width else 0.0
+                        g = (0.0 if v > th else c) + (quarter[x] - c * v) * window
                         g = g if positive else slope * g
                         grad_current[t, p, y, x] = g
                         carry[dy, x] = r * g
