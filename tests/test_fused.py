@@ -7,7 +7,7 @@ from primekit.chip.deploy import deploy
 from primekit.chip.memristor import MemristorConfig
 from primekit.inference.evaluate import Batch, run_split
 from primekit.snn import draws
-from primekit.snn.fused import fusable, lif_pool_sequence, lif_sequence
+from primekit.snn.fused import fusable, lif_pool_sequence, lif_pool_step, lif_sequence
 from primekit.snn.models import PRIMENet, software_sources
 from primekit.snn.neurons import LIF, PRIME_LIF, VAE_LIF, LIFParameters
 from primekit.snn.surrogate import FastSigmoid
@@ -92,3 +92,34 @@ def test_lif_pool_sequence_equals_lif_then_pool(params):
     assert torch.allclose(x.grad, expected, atol=1e-5 * expected.abs().max())
     with pytest.raises(ValueError, match="even H and W"):
         lif_pool_sequence(torch.zeros(2, 1, 1, 3, 4), params)
+
+
+def test_inference_steps_are_fused_and_equal_the_autograd_step(frames):
+    model = PRIMENet(software_sources(seed=4), seed=4).eval()
+    with torch.no_grad():
+        fused = run(model, frames).outputs
+    plain = run(model, frames).outputs.detach()  # with gradients: lif_step and avg_pool2d
+    assert torch.equal(fused, plain)
+    with pytest.raises(ValueError, match="no_grad"):
+        lif_pool_step(torch.zeros(1, 1, 2, 2, requires_grad=True), None, PRIME_LIF)
+
+
+@pytest.mark.parametrize("read_noise", [0.0, 0.05])
+def test_streaming_early_stop_without_state_copies_equals_samples_one_by_one(frames, read_noise):
+    """Samples leave the batch by re-indexing the LIF states (PRIMEState.rows); each still sees its own state and
+    its own keyed reads."""
+    from primekit.bench import _PresetExits
+    model, _ = deploy(PRIMENet(software_sources(seed=4), seed=4).eval(), MemristorConfig(read_noise=read_noise), seed=0)
+    exits = torch.tensor([1, 4, 2, 6, 3])
+    seen = {}
+    batch = Batch(frames, torch.zeros(5, dtype=torch.long), torch.arange(5))
+    together = run_split(model, [batch], policy=_PresetExits(exits), read_seed=3,
+                         after_step=lambda info: seen.update({(int(s), info.step): o for s, o in
+                                                              zip(info.samples, info.output)})).early
+    assert torch.equal(together.exit_step, exits)
+    for b in range(5):  # each sample alone, all T steps, keyed as sample b: the same outputs up to its exit
+        alone = run_split(model, [Batch(frames[:, b:b + 1], torch.zeros(1, dtype=torch.long), torch.tensor([b]))],
+                          read_seed=3).outputs[:, 0]
+        for t in range(int(exits[b])):
+            assert torch.allclose(seen[(b, t)], alone[t], atol=1e-5), (b, t)
+        assert together.prediction[b] == alone[exits[b] - 1].argmax()

@@ -207,7 +207,7 @@ def _run_batch(model: StepModule, batch: Batch, number: int, policy: StopPolicy 
         if not keep.any():
             break
         active = active[keep]
-        state = select_samples(state, keep)
+        state = model.select_state(state, keep) if hasattr(model, "select_state") else select_samples(state, keep)
         policy_state = select_samples(policy_state, keep)
     return None, EarlyStopResult(exit_step, prediction, confidence, steps_run)
 

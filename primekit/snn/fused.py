@@ -124,7 +124,33 @@ def _kernels():
                         carry[dy, x] = r * g
         return grad_current
 
-    return forward, backward, pooled_forward, pooled_backward
+    @njit(parallel=True, cache=True, nogil=True)
+    def pooled_step(current, v_prev, s_prev, rows, fresh, v, s, pooled, r, th, slope, linear):  # pragma: no cover
+        batch, channels, height, width = current.shape
+        out_rows = height // 2
+        for item in prange(batch * channels * out_rows):
+            b, rest = item // (channels * out_rows), item % (channels * out_rows)
+            c, row = rest // out_rows, rest % out_rows
+            old = rows[b]  # the sample's row in the previous state (samples may have left the batch)
+            for j in range(width // 2):
+                pooled[b, c, row, j] = 0.0
+            for dy in range(2):
+                y = 2 * row + dy
+                for x in range(width):
+                    u = current[b, c, y, x]
+                    if not fresh and s_prev[old, c, y, x] == 0.0:
+                        u = r * v_prev[old, c, y, x] + u
+                    vv = u if (linear or u >= 0) else slope * u
+                    fired = vv > th
+                    v[b, c, y, x] = vv
+                    s[b, c, y, x] = 1.0 if fired else 0.0
+                    if fired:
+                        pooled[b, c, row, x // 2] += 1.0
+            for j in range(width // 2):
+                pooled[b, c, row, j] /= 4.0  # the spike count over 4: exactly avg_pool2d
+        return pooled
+
+    return forward, backward, pooled_forward, pooled_backward, pooled_step
 
 
 _COMPILED = None
@@ -230,3 +256,35 @@ def lif_pool_sequence(current: torch.Tensor, params: LIFParameters) -> torch.Ten
         raise ValueError(f"lif_pool_sequence needs a Rectangle surrogate, float32 CPU currents and Numba; got "
                          f"surrogate={params.surrogate!r}, dtype={current.dtype}, device={current.device}")
     return _LIFPoolSequence.apply(current, params)
+
+
+def lif_pool_step(current: torch.Tensor, state, params: LIFParameters, rows: torch.Tensor | None = None):
+    """One LIF step and the 2x2 average pool of its spikes in one pass, without gradients (inference).
+
+    ``current`` ``[B, C, H, W]`` (H, W even); ``state`` a :class:`primekit.snn.neurons.LIFState` (or None: fresh)
+    whose row ``rows[b]`` belongs to sample ``b`` (None: row ``b``), so samples that left the batch need no
+    copy of the state. Returns ``(pooled [B, C, H/2, W/2], LIFState(v, s))``, equal to
+    :func:`primekit.snn.neurons.lif_step` on the selected rows followed by ``avg_pool2d(s, 2)``.
+    """
+    from primekit.snn.neurons import LIFState
+
+    if torch.is_grad_enabled() and current.requires_grad:
+        raise ValueError("lif_pool_step has no backward: call it under torch.no_grad() (use lif_step to train)")
+    if current.dim() != 4 or current.shape[2] % 2 or current.shape[3] % 2 or not fusable(params, current):
+        raise ValueError(f"current must be float32 [B, C, H, W] on the CPU with even H and W and params fusable; "
+                         f"got {tuple(current.shape)}, {current.dtype}, surrogate={params.surrogate!r}")
+    batch = current.shape[0]
+    rows = torch.arange(batch) if rows is None else rows
+    if rows.shape != (batch,):
+        raise ValueError(f"rows must hold one state row per sample, shape ({batch},); got {tuple(rows.shape)}")
+    current = current.contiguous()
+    fresh = state is None
+    v_prev = current if fresh else state.v.contiguous()
+    s_prev = current if fresh else state.s.contiguous()
+    if not fresh and (v_prev.shape[1:] != current.shape[1:] or (batch and int(rows.max()) >= v_prev.shape[0])):
+        raise ValueError(f"the state {tuple(v_prev.shape)} does not fit current {tuple(current.shape)} and rows")
+    v, s = torch.empty_like(current), torch.empty_like(current)
+    pooled = torch.empty((batch, current.shape[1], current.shape[2] // 2, current.shape[3] // 2))
+    _compiled()[4](current.numpy(), v_prev.numpy(), s_prev.numpy(), rows.numpy(), fresh, v.numpy(), s.numpy(),
+                   pooled.numpy(), *_scalars(params))
+    return pooled, LIFState(v, s)
