@@ -132,22 +132,21 @@ def _kernels():
             b, rest = item // (channels * out_rows), item % (channels * out_rows)
             c, row = rest // out_rows, rest % out_rows
             old = rows[b]  # the sample's row in the previous state (samples may have left the batch)
-            for j in range(width // 2):
-                pooled[b, c, row, j] = 0.0
             for dy in range(2):
                 y = 2 * row + dy
                 for x in range(width):
                     u = current[b, c, y, x]
-                    if not fresh and s_prev[old, c, y, x] == 0.0:
-                        u = r * v_prev[old, c, y, x] + u
+                    if not fresh:
+                        u = (r * v_prev[old, c, y, x] if s_prev[old, c, y, x] == 0.0 else 0.0) + u
                     vv = u if (linear or u >= 0) else slope * u
                     fired = vv > th
                     v[b, c, y, x] = vv
                     s[b, c, y, x] = 1.0 if fired else 0.0
-                    if fired:
-                        pooled[b, c, row, x // 2] += 1.0
-            for j in range(width // 2):
-                pooled[b, c, row, j] /= 4.0  # the spike count over 4: exactly avg_pool2d
+            y = 2 * row
+            for j in range(width // 2):  # the sum of four 0/1 spikes over 4: exactly avg_pool2d
+                x = 2 * j
+                pooled[b, c, row, j] = (s[b, c, y, x] + s[b, c, y, x + 1] + s[b, c, y + 1, x]
+                                        + s[b, c, y + 1, x + 1]) / 4.0
         return pooled
 
     return forward, backward, pooled_forward, pooled_backward, pooled_step
