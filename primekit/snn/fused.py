@@ -16,21 +16,24 @@ currents are dimensionless (the threshold sets the scale).
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import torch
 
 from primekit.snn.neurons import LIFParameters
 from primekit.snn.surrogate import Rectangle
 
-try:  # numba comes with primekit's dependencies (tonic -> librosa -> numba) and is declared in pyproject
-    import numba
-except ImportError:  # pragma: no cover - the step-by-step path still works
-    numba = None
+#: Numba comes with primekit's dependencies (tonic -> librosa -> numba; declared in pyproject). It is imported
+#: on first use of a kernel, not with primekit (about 50 MB of memory); without it the network runs step by step.
+HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 
 _CHUNK = 4096  # neurons per parallel work item (contiguous, so each step's loads vectorise)
 
 
 def _kernels():
+    import numba
+
     njit, prange = numba.njit, numba.prange
 
     @njit(parallel=True, cache=True, nogil=True)
@@ -158,6 +161,8 @@ _COMPILED = None
 def _compiled():
     global _COMPILED
     if _COMPILED is None:
+        import numba
+
         numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
         _COMPILED = _kernels()
     return _COMPILED
@@ -166,7 +171,7 @@ def _compiled():
 def fusable(params: LIFParameters, current: torch.Tensor | None = None) -> bool:
     """True when :func:`lif_sequence` can run ``params`` (rectangle surrogate, Numba present) on ``current``
     (float32 on the CPU)."""
-    if numba is None or not isinstance(params.surrogate, Rectangle):
+    if not HAVE_NUMBA or not isinstance(params.surrogate, Rectangle):
         return False
     return current is None or (current.dtype == torch.float32 and current.device.type == "cpu")
 
