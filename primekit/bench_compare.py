@@ -316,9 +316,9 @@ def compare(batch_size: int = 64, timesteps: int = 10, repeats: int = 7, memory:
         peak = peak_memory_mb(name, batch_size, timesteps, threads) if memory else float("nan")
         note = NOTES.get("layers only" if name.startswith("layers") else name, "")
         if name == "primekit":
-            note = (f"training time-folded (fused LIF + pool kernels, Numba), inference through run_split; first "
-                    f"training step {first['train']:.2f} s, first inference {first['infer']:.2f} s (kernels "
-                    f"compiled once per dtype, cached on disk; shrinking batches never recompile)")
+            note = (f"training time-folded (fused LIF + pool kernels, Numba), inference step by step (fused step) "
+                    f"through run_split; first training step {first['train']:.2f} s, first inference "
+                    f"{first['infer']:.2f} s (kernels compiled once, cached on disk; shrinking batches never recompile)")
         if name.startswith("layers"):
             chosen = [k for k in ("train", "infer") if limits[k][1] == name]
             note = f"{note}; the limit for {' and '.join(chosen) or 'neither'}"

@@ -159,20 +159,19 @@ def _hidden_module(model, hidden_layer):
 
 
 def _run_batch(model: StepModule, batch: Batch, number: int, policy: StopPolicy | None, read_seed: int,
-               after_step, fold: bool = False) -> tuple[torch.Tensor | None, EarlyStopResult | None]:
+               after_step) -> tuple[torch.Tensor | None, EarlyStopResult | None]:
     """One batch through the per-step contract: all T steps (outputs ``[T, B, ...]``), or streaming early
-    stop under ``policy`` (finished samples leave with their model and policy state).
+    stop under ``policy`` (finished samples leave with their model and policy state, through the model's
+    ``select_state`` when it has one).
 
-    ``fold`` lets a full-T run without ``after_step`` use the model's time-folded path when it has one
-    (``can_fold`` / ``folded_outputs``, e.g. :class:`primekit.snn.models.PRIMENet` without read noise: no
-    keyed draws to set, and the same outputs)."""
+    Inference stays step by step even where a model has a time-folded path: on CPU the per-step convolutions
+    with PRIMENet's fused inference step measured faster than the folded ones (``python -m primekit bench
+    --compare``), and every step sets its draw keys."""
     x, samples = batch.x, batch.samples
     check_time_major(x, "x")
     steps, size = x.shape[0], x.shape[1]
     if samples.shape != (size,):
         raise ValueError(f"the batch has {size} samples but {tuple(samples.shape)} sample indices")
-    if policy is None and after_step is None and fold and getattr(model, "can_fold", None) and model.can_fold(x):
-        return model.folded_outputs(x), None
     state = model.init_state(size)
     if policy is None:
         outputs = []
@@ -254,7 +253,7 @@ def run_split(model: StepModule, data, *, batch_size: int = BATCH_SIZE, index=No
         with torch.no_grad():
             for number, batch in enumerate(progress(batches, desc, total=count, disable=not show_progress)):
                 start = time.perf_counter()
-                out, early = _run_batch(model, batch, number, policy, int(read_seed), after_step, fold=not handles)
+                out, early = _run_batch(model, batch, number, policy, int(read_seed), after_step)
                 seconds += time.perf_counter() - start
                 labels.append(batch.labels)
                 samples.append(batch.samples)
