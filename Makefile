@@ -15,7 +15,7 @@ help:
 	@echo "make book   build the book (executes every notebook) -> _build/html/index.html"
 	@echo "make test   run the unit tests and build the book in the tiny profile with -W"
 	@echo "make lab    open JupyterLab on book/"
-	@echo "make bench  print primekit's speed benchmark"
+	@echo "make bench  print primekit's speed benchmark and its comparison with snnTorch and SpikingJelly"
 	@echo "make clean  delete builds and data/cache (data/raw is kept)"
 
 setup: $(STAMP)
@@ -36,8 +36,11 @@ test: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab book/
 
+# The comparison with snnTorch and SpikingJelly needs the optional bench extra (installed with the torch pin).
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]" "$(TORCH_PIN)"
 	$(BIN)/python -m primekit bench
+	$(BIN)/python -m primekit bench --compare
 
 clean:
 	rm -rf _build data/cache .jupyter_cache .pytest_cache

@@ -30,6 +30,16 @@ def _bench(args) -> int:
     from primekit.bench import run_all
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
+    if args.compare:
+        from primekit.bench_compare import peers_missing, run_compare
+
+        missing = peers_missing()
+        if missing:
+            print(f"primekit: bench --compare needs {' and '.join(missing)}; install the optional extra with your "
+                  f"torch pin: pip install -e '.[bench]' 'torch==2.13.0' (or: make bench)", file=sys.stderr)
+            return 1
+        print(run_compare(repeats=args.repeats))
+        return 0
     for result in run_all(repeats=args.repeats):
         print(result)
     return 0
@@ -73,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("info", help="versions, data root, active profile").set_defaults(fn=_info)
     bench = commands.add_parser("bench", help="speed benchmarks (median of repeats)")
     bench.add_argument("--repeats", type=int, default=5, help="timed repeats per benchmark (default 5)")
+    bench.add_argument("--compare", action="store_true",
+                       help="primekit beside snnTorch, SpikingJelly and the layers-only limit (needs the bench extra)")
     bench.set_defaults(fn=_bench)
     data = commands.add_parser("data", help="datasets: what is present, opt-in downloads")
     data_commands = data.add_subparsers(dest="data_command", required=True)

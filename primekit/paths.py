@@ -104,7 +104,10 @@ def forbid_files_beside_repository() -> None:
     root = repo_root()
     if _guard_installed or root is None:
         return
-    neighbourhood, allowed = root.parent, (root, data_root())
+    # The interpreter's own installation is not "beside the repository" even when it sits there (a git
+    # worktree run with the main checkout's .venv): packages imported lazily (numba compiling a kernel) must load.
+    environment = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    neighbourhood, allowed = root.parent, (root, data_root(), *sorted(environment))
 
     def hook(event: str, args: tuple) -> None:
         if event != "open" or not isinstance(args[0], (str, bytes, os.PathLike)):

@@ -87,6 +87,11 @@ class ChipWeights(WeightSource):
         self.read_seed = read_seed
         self._reads = 0
 
+    @property
+    def draws_per_read(self) -> bool:
+        """True with read noise: every read draws keyed values, so the layer runs step by step."""
+        return self.config.read_noise != 0
+
     def read(self) -> torch.Tensor:
         """The noise-free weights ``weight_scale * (G+ - G-)``."""
         return self.pairs.weights(self.config)

@@ -161,7 +161,12 @@ def _hidden_module(model, hidden_layer):
 def _run_batch(model: StepModule, batch: Batch, number: int, policy: StopPolicy | None, read_seed: int,
                after_step) -> tuple[torch.Tensor | None, EarlyStopResult | None]:
     """One batch through the per-step contract: all T steps (outputs ``[T, B, ...]``), or streaming early
-    stop under ``policy`` (finished samples leave with their model and policy state)."""
+    stop under ``policy`` (finished samples leave with their model and policy state, through the model's
+    ``select_state`` when it has one).
+
+    Inference stays step by step even where a model has a time-folded path: on CPU the per-step convolutions
+    with PRIMENet's fused inference step measured faster than the folded ones (``python -m primekit bench
+    --compare``), and every step sets its draw keys."""
     x, samples = batch.x, batch.samples
     check_time_major(x, "x")
     steps, size = x.shape[0], x.shape[1]
@@ -201,7 +206,7 @@ def _run_batch(model: StepModule, batch: Batch, number: int, policy: StopPolicy 
         if not keep.any():
             break
         active = active[keep]
-        state = select_samples(state, keep)
+        state = model.select_state(state, keep) if hasattr(model, "select_state") else select_samples(state, keep)
         policy_state = select_samples(policy_state, keep)
     return None, EarlyStopResult(exit_step, prediction, confidence, steps_run)
 

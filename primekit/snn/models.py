@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 from primekit.reference import reference_path
 from primekit.seeding import derive_seed
+from primekit.snn.fused import fusable, lif_pool_sequence, lif_pool_step
 from primekit.snn.neurons import (
     PRIME_LIF,
     IntegratorState,
@@ -36,7 +37,7 @@ from primekit.snn.neurons import (
     lif_step,
 )
 from primekit.snn.subnet import SubnetConv2d, SubnetLinear
-from primekit.snn.timeloop import StepModule, run
+from primekit.snn.timeloop import StepModule, run, select_samples
 from primekit.snn.weight_sources import (
     FrozenWeights,
     GaussianWeights,
@@ -53,11 +54,16 @@ CHECKPOINT_NAMES = {"conv0": "features.conv0", "conv1": "features.conv1", "linea
 
 
 class PRIMEState(NamedTuple):
-    """The network's state: the two LIF layers and the output integrator (batch first)."""
+    """The network's state: the two LIF layers and the output integrator (batch first).
+
+    ``rows`` (inference only, set by :meth:`PRIMENet.select_state`): sample ``b``'s LIF state is row ``rows[b]``
+    of ``lif0`` and ``lif1``, so samples can leave the batch without a copy of the large LIF states.
+    """
 
     lif0: LIFState | None
     lif1: LIFState | None
     out: IntegratorState | None
+    rows: torch.Tensor | None = None
 
 
 class PRIMENet(StepModule):
@@ -91,18 +97,63 @@ class PRIMENet(StepModule):
         """The two spiking conv blocks: input ``[B, 2, 34, 34]`` -> pooled spikes ``[B, 2304]``."""
         if x_t.dim() != 4 or tuple(x_t.shape[1:]) != (2, 34, 34):
             raise ValueError(f"x_t must be one frame per sample, [B, 2, 34, 34]; got {tuple(x_t.shape)}")
+        if not torch.is_grad_enabled() and fusable(self.neuron, x_t):  # one fused pass per LIF layer and pool
+            p0, lif0 = lif_pool_step(self.conv0(x_t), state.lif0, self.neuron, state.rows)
+            p1, lif1 = lif_pool_step(self.conv1(p0), state.lif1, self.neuron, state.rows)
+            return p1.flatten(1), PRIMEState(lif0, lif1, state.out)
+        if state.rows is not None:  # samples left the batch: select their LIF rows now
+            state = PRIMEState(*(select_samples(lif, state.rows) for lif in state[:2]), state.out)
         s0, lif0 = lif_step(self.conv0(x_t), state.lif0, self.neuron)
         s1, lif1 = lif_step(self.conv1(F.avg_pool2d(s0, 2)), state.lif1, self.neuron)
         return F.avg_pool2d(s1, 2).flatten(1), PRIMEState(lif0, lif1, state.out)
 
+    def select_state(self, state: PRIMEState, keep: torch.Tensor) -> PRIMEState:
+        """Keep the samples ``keep`` (bool mask or indices) of ``state``: the integrator's rows are copied, the LIF
+        states only re-indexed (``rows``), which the next step reads in place."""
+        if state.lif0 is None:
+            return select_samples(state, keep)
+        rows = torch.arange(state.lif0.v.shape[0]) if state.rows is None else state.rows
+        return PRIMEState(state.lif0, state.lif1, select_samples(state.out, keep), rows[keep])
+
     def step(self, x_t: torch.Tensor, state: PRIMEState) -> tuple[torch.Tensor, PRIMEState]:
         features, state = self.features(x_t, state)
         v, out = integrator_step(self.linear(features), state.out, self.neuron.leaky_relu_slope)
-        return v, PRIMEState(state.lif0, state.lif1, out)
+        return v, PRIMEState(state.lif0, state.lif1, out)  # rows: None, the LIF states are the batch's own
+
+    def can_fold(self, x: torch.Tensor | None = None) -> bool:
+        """True when :meth:`folded_outputs` applies: no layer draws keyed random values per step (a chip with
+        read noise runs step by step), the neurons are fusable and ``x`` (if given) is float32 on the CPU."""
+        layers = (self.conv0, self.conv1, self.linear)
+        return fusable(self.neuron, x) and not any(m.weight_source.draws_per_read for m in layers)
+
+    def folded_outputs(self, x: torch.Tensor) -> torch.Tensor:
+        """The output membranes ``[T, B, 10]`` of frames ``[T, B, 2, 34, 34]``, layer by layer over all T at once.
+
+        A feedforward SNN's layer input never depends on that layer's state, so each map runs once over the
+        ``T x B`` frames (its mask formed once), and each LIF layer and the pool after it run their T steps in one
+        fused kernel (:func:`primekit.snn.fused.lif_pool_sequence`). Equal to :func:`primekit.snn.timeloop.run` over :meth:`step`
+        in value and gradient (float rounding aside); needs :meth:`can_fold`.
+        """
+        if x.dim() != 5 or tuple(x.shape[2:]) != (2, 34, 34):
+            raise ValueError(f"x must be time-major frames [T, B, 2, 34, 34]; got {tuple(x.shape)}")
+        if not self.can_fold(x):
+            raise ValueError("folded_outputs needs can_fold(x): a chip with read noise, a non-rectangle surrogate "
+                             "or a non-float32 input runs step by step (run(model, x))")
+        steps, batch = x.shape[:2]
+        p0 = lif_pool_sequence(self.conv0(x.flatten(0, 1)).unflatten(0, (steps, batch)), self.neuron)
+        p1 = lif_pool_sequence(self.conv1(p0.flatten(0, 1)).unflatten(0, (steps, batch)), self.neuron)
+        currents = self.linear(p1.flatten(2))  # [T, B, 10]
+        outputs, state = [], None
+        for current in currents:
+            v, state = integrator_step(current, state, self.neuron.leaky_relu_slope)
+            outputs.append(v)
+        return torch.stack(outputs)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Class scores for time-major frames ``[T, B, 2, 34, 34]``: the time-mean output membrane."""
-        return run(self, x).outputs.mean(dim=0)
+        """Class scores for time-major frames ``[T, B, 2, 34, 34]``: the time-mean output membrane (time-folded
+        when :meth:`can_fold`, else step by step; the two agree)."""
+        outputs = self.folded_outputs(x) if self.can_fold(x) else run(self, x).outputs
+        return outputs.mean(dim=0)
 
 
 def software_sources(seed: int = 0) -> dict[str, WeightSource]:

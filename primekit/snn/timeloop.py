@@ -33,6 +33,11 @@ class StepModule(nn.Module):
         """One timestep: input ``[B, ...]`` and state -> output ``[B, ...]`` and new state."""
         raise NotImplementedError
 
+    def select_state(self, state: Any, keep: torch.Tensor) -> Any:
+        """The state of the samples ``keep`` (bool mask or indices along the batch); a model may override it
+        to avoid copies (default: :func:`select_samples`)."""
+        return select_samples(state, keep)
+
     def forward(self, x_t: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
         return self.step(x_t, state)
 
@@ -105,6 +110,8 @@ def stack_states(states: list) -> Any:
     if not states:
         raise ValueError("states is empty: run with keep_states=True over at least one step")
     first = states[0]
+    if first is None and all(s is None for s in states):  # an optional field left empty (e.g. PRIMEState.rows)
+        return None
     if isinstance(first, torch.Tensor):
         return torch.stack(states)
     if isinstance(first, tuple) and hasattr(first, "_fields"):

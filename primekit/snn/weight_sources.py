@@ -95,6 +95,12 @@ class WeightSource(nn.Module):
 
     includes_pruning: bool = False
 
+    @property
+    def draws_per_read(self) -> bool:
+        """True when every application draws random values keyed by (sample, step) (a chip with read noise):
+        such a layer must run step by step inside :func:`primekit.snn.draws.keyed` blocks, never time-folded."""
+        return False
+
     def read(self) -> torch.Tensor:
         """The weights, without read noise."""
         raise NotImplementedError
