@@ -9,13 +9,14 @@ BIN    := $(VENV)/bin
 TORCH_PIN ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: help setup book test lab bench clean distclean
+.PHONY: help setup book test lab bench timings clean distclean
 
 help:
 	@echo "make book   build the book (executes every notebook) -> _build/html/index.html"
 	@echo "make test   run the unit tests and build the book in the tiny profile with -W"
 	@echo "make lab    open JupyterLab on book/"
 	@echo "make bench  print primekit's speed benchmark and its comparison with snnTorch and SpikingJelly"
+	@echo "make timings time a cold and a warm book build (writes book/timings.json)"
 	@echo "make clean  delete builds and data/cache (data/raw is kept)"
 
 setup: $(STAMP)
@@ -41,6 +42,10 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]" "$(TORCH_PIN)"
 	$(BIN)/python -m primekit bench
 	$(BIN)/python -m primekit bench --compare
+
+# Cold and warm build of the book on a fresh data root; writes book/timings.json and the README's table.
+timings: $(STAMP)
+	$(BIN)/python -m primekit build-timings
 
 clean:
 	rm -rf _build data/cache .jupyter_cache .pytest_cache

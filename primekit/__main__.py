@@ -1,4 +1,4 @@
-"""Command line: ``python -m primekit info | bench | data info | data fetch-nmnist``."""
+"""Command line: ``python -m primekit info | bench | build-timings | data info | data fetch-nmnist``."""
 
 from __future__ import annotations
 
@@ -77,6 +77,15 @@ def _data_fetch_nmnist(_args) -> int:
     return 0
 
 
+def _build_timings(args) -> int:
+    from primekit import build_timings
+
+    timings = build_timings.measure(args.profile)
+    print(build_timings.readme_table(timings))
+    print(f"written: {build_timings.write(timings)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m primekit", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--compare", action="store_true",
                        help="primekit beside snnTorch, SpikingJelly and the layers-only limit (needs the bench extra)")
     bench.set_defaults(fn=_bench)
+    timings = commands.add_parser("build-timings", help="time a cold and a warm book build; write book/timings.json")
+    timings.add_argument("--profile", default="book", help="run profile of both builds (default book)")
+    timings.set_defaults(fn=_build_timings)
     data = commands.add_parser("data", help="datasets: what is present, opt-in downloads")
     data_commands = data.add_subparsers(dest="data_command", required=True)
     data_commands.add_parser("info", help="which datasets are on disk, and where").set_defaults(fn=_data_info)

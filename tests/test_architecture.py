@@ -15,7 +15,7 @@ from primekit import paths
 
 PACKAGE = paths.package_dir()
 TOP = {"profiles", "cache", "seeding", "paths", "checks", "progress", "reference", "tables", "_lazy"}
-BOTTOM = {"chapter", "bench", "bench_compare", "__main__"}
+BOTTOM = {"chapter", "bench", "bench_compare", "build_timings", "__main__"}
 ALLOWED = {
     "top": {"top"},
     "data": {"top", "data"},

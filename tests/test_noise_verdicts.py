@@ -188,3 +188,28 @@ def test_range_filling_sweep_runs_the_sweeps_chips():
         run = record_outputs(by_hand, split, batch_size=50, read_seed=read_seed, show_progress=False)
         assert filled.accuracy["toy", "read"][chip] == recording_accuracy(run)
     assert set(filled.scales["toy"]) == {"layer"}
+
+
+def test_method_range_filling_is_computed_once_per_key(monkeypatch):
+    from test_robustness import ToyClassifier, spike_task
+
+    import primekit
+    from primekit.data.datasets import Splits
+    from primekit.experiments import range_filling, training
+
+    split, weight = spike_task(n_per_class=10)
+    model, calls = ToyClassifier(weight), []
+
+    def fake_train(method, profile=None, splits=None, train_config=None):  # no training in unit tests
+        calls.append(method)
+        return training.TrainedMethod(method, model, training.History(), 0.0, 0.0)
+
+    monkeypatch.setattr(range_filling, "train_method", fake_train)
+    monkeypatch.setattr(range_filling, "frames_fingerprint", lambda *splits: "toy-data")
+    config, profile = NoiseSweepConfig(levels=(0.0, 0.2), chips=2, batch_size=50), primekit.get_profile("tiny")
+    first = range_filling.method_range_filling(profile, Splits(split, split), config, 0.2, methods=("weight-tuning",))
+    again = range_filling.method_range_filling(profile, Splits(split, split), config, 0.2, methods=("weight-tuning",))
+    assert calls == ["weight-tuning"]                       # the second call loaded the cached result
+    direct = range_filling.range_filling_sweep({"weight-tuning": model}, split, config, 0.2)
+    for key, values in direct.accuracy.items():
+        assert np.array_equal(first.accuracy[key], values) and np.array_equal(again.accuracy[key], values)

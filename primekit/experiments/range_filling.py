@@ -14,9 +14,12 @@ from typing import Mapping, Sequence
 import numpy as np
 from torch import nn
 
+from primekit import cache, profiles
 from primekit.chip.deploy import deploy_range_filling
+from primekit.data.datasets import nmnist_frames
 from primekit.experiments.noise_sweep import NoiseSweep, NoiseSweepConfig, recording_accuracy
 from primekit.experiments.noise_verdicts import label
+from primekit.experiments.training import TrainConfig, frames_fingerprint, train_method
 from primekit.inference.evaluate import record_outputs
 from primekit.tables import Table, mean_spread
 
@@ -55,6 +58,23 @@ def range_filling_sweep(models: Mapping[str, nn.Module], split, config: NoiseSwe
                                                               read_seed=read_seed, show_progress=False)))
             accuracy[method, kind] = np.array(runs)
     return RangeFilling(level, accuracy, scales)
+
+
+def method_range_filling(profile: profiles.Profile | None = None, splits=None,
+                         config: NoiseSweepConfig = NoiseSweepConfig(), level: float = 0.20,
+                         methods: Sequence[str] = ("weight-tuning", "software-pruning")) -> RangeFilling:
+    """:func:`range_filling_sweep` of the trained ``methods`` on ``profile``'s test split, cached by the profile,
+    the sweep, the level, the training configs, the data and the code (a warm book build reruns nothing)."""
+    profile = profile or profiles.get_profile()
+    splits = splits or nmnist_frames(profile)
+    key = {"profile": profile, "sweep": config, "level": level, "train": [TrainConfig(m) for m in methods]}
+
+    def compute():
+        return range_filling_sweep({m: train_method(m, profile, splits).model for m in methods}, splits.test,
+                                   config, level)
+
+    return cache.load_or_run("range-filling", key, compute,
+                             data_fingerprint=frames_fingerprint(splits.train, splits.test))
 
 
 def mapping_table(sweep: NoiseSweep, filled: RangeFilling, formed: str = "memristor-pruning",

@@ -1,0 +1,29 @@
+"""The build-timing script: reading chapter times from a build log, and the README table it writes."""
+
+import json
+
+from primekit import build_timings
+
+LOG = ("\x1b[01mreading sources...\x1b[39;49;00m [ 17%] book/early_stop\n"
+       "/repo/book/early_stop.ipynb: Executing notebook using local CWD [mystnb]\n"
+       "/repo/book/early_stop.ipynb: Executed notebook in 120.50 seconds [mystnb]\n"
+       "/repo/book/energy.ipynb: Executed notebook in 19.23 seconds [mystnb]\n")
+
+
+def test_chapter_seconds_are_read_from_the_log():
+    assert build_timings.chapter_seconds(LOG) == {"early_stop": 120.5, "energy": 19.23}
+    assert build_timings.chapter_seconds("nothing executed") == {}
+
+
+def test_the_readme_table_is_rewritten_between_its_markers(tmp_path):
+    timings = {"profile": "book", "measured_at": "2026-12-01 02:00", "machine": "x86_64, 2 cores, Linux",
+               "commit": "abc1234", "cold": {"total_s": 600.0, "chapters_s": {"early_stop": 120.5, "energy": 19.2}},
+               "warm": {"total_s": 61.0, "chapters_s": {"early_stop": 20.0, "energy": 5.0}}}
+    (tmp_path / "book").mkdir()
+    (tmp_path / "README.md").write_text("intro\n<!-- build-timings:start -->\nold\n<!-- build-timings:end -->\nend\n")
+    build_timings.write(timings, tmp_path)
+    readme = (tmp_path / "README.md").read_text()
+    assert "old" not in readme and readme.startswith("intro\n") and readme.endswith("end\n")
+    assert "| early_stop | 120 | 20 |" in readme and "| energy | 19 | 5 |" in readme
+    assert "**10.0 min**" in readme and "**61 s**" in readme
+    assert json.loads((tmp_path / "book" / "timings.json").read_text()) == timings
