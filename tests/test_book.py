@@ -121,8 +121,8 @@ def test_pages_load_nothing_from_the_network(built_book):
 
 
 def test_long_loops_report_one_line_each_not_bar_states(built_book):
+    # With everything cached no loop runs, so this checks only that no page shows bar states; the summary
+    # line itself is tested in test_progress.py.
     pages = {html.name: html.read_text() for html in (built_book / "book").glob("*.html")}
-    # loops did report (trained networks may come from the cache, so look for any loop's summary) ...
-    assert any(re.search(r": \d+ steps in [\d.]+ s", page) for page in pages.values())
     for name, page in pages.items():
-        assert "%|" not in page, f"{name} shows progress-bar states"  # ... as one summary line each
+        assert "%|" not in page, f"{name} shows progress-bar states"
