@@ -21,9 +21,9 @@ help:
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e ".[book,dev]" "$(TORCH_PIN)"
+	$(BIN)/python -m pip install --quiet -e ".[book,dev,bench]" "$(TORCH_PIN)"
 	@touch $@
 
 # Rendered pages get one summary line per long loop instead of progress-bar states.
@@ -37,9 +37,8 @@ test: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab book/
 
-# The comparison with snnTorch and SpikingJelly needs the optional bench extra (installed with the torch pin).
+# The comparison with snnTorch and SpikingJelly uses the optional bench extra (setup installs it, torch pinned).
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[bench]" "$(TORCH_PIN)"
 	$(BIN)/python -m primekit bench
 	$(BIN)/python -m primekit bench --compare
 
