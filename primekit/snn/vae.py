@@ -172,6 +172,14 @@ class SpikingVAE(StepModule):
         names = {f"encoder.{n}.layer" for n in ENCODER} | {f"decoder.{n}.layer" for n in DECODER} | {"out"}
         return {name: m for name, m in self.named_modules() if name in names}
 
+    def count_roles(self) -> dict[str, dict]:
+        """What follows each subnet layer, for :mod:`primekit.energy.counts` (``LayerRole`` fields): tdBN and LIF
+        after every layer but ``out``, whose membrane feeds the readout's leaky accumulator (an integrator)."""
+        from primekit.snn.subnet import SubnetLayer
+
+        return {name: ({"neuron": "integrator"} if name == "out" else {"neuron": "lif", "norm": True})
+                for name, m in self.named_modules() if isinstance(m, SubnetLayer)}
+
     def choices(self, batch: int, step: int) -> torch.Tensor:
         """The sub-neuron index of every latent channel at ``step``, ``[B, 128]`` in ``[0, k)``: keyed draws
         (the evaluation path's keys; outside it the batch positions and ``step``)."""
