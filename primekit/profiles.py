@@ -142,7 +142,7 @@ PROFILES: dict[str, Profile] = {
                     inpainting=InpaintingSizes(n_train=60, n_test=40, timesteps=16, epochs=1, batch_size=20)),
     "book": Profile(name="book", data_source="emulated", n_train=4000, n_test=1000, timesteps=10, epochs=10,
                     batch_size=64, description="the rendered book on a 2-core laptop, emulated N-MNIST",
-                    inpainting=InpaintingSizes(n_train=1500, n_test=500, timesteps=16, epochs=4, batch_size=50)),
+                    inpainting=InpaintingSizes(n_train=2500, n_test=500, timesteps=16, epochs=4, batch_size=25)),
     "paper": Profile(name="paper", data_source="nmnist", n_train=None, n_test=None, timesteps=10, epochs=14,
                      batch_size=128, device="auto",
                      description="the paper's sizes on the real N-MNIST dataset (GPU if present)",

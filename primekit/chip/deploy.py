@@ -202,6 +202,10 @@ def deploy(model: nn.Module, config: MemristorConfig = MemristorConfig(), seed: 
 
     def device_scale(name, source, keep):
         if isinstance(source, ChipWeights):
+            if source.config.weight_scale != config.weight_scale:
+                raise ValueError(f"layer {name!r} was formed with weight_scale={source.config.weight_scale}, the device "
+                                 f"given has weight_scale={config.weight_scale}: its weights would change; deploy with "
+                                 f"the chip's own weight_scale")
             return Pairs(source.g_plus, source.g_minus), config, 0
         pairs, clipped = weights_to_pairs(source.read().detach(), config)
         return pairs, config, clipped

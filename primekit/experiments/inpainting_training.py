@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from primekit import cache, profiles
-from primekit.chip.deploy import ChipWeights
+from primekit.chip.deploy import ChipWeights, deploy
 from primekit.chip.memristor import MemristorConfig, form
 from primekit.data.inpainting import InpaintingSplit, inpainting_digits
 from primekit.inference.inception import DigitClassifier, digit_quality
@@ -251,3 +251,12 @@ def train_digit_classifier(profile: profiles.Profile | None = None, splits=None,
     model = DigitClassifier()
     model.load_state_dict(stored["state"])
     return TrainedClassifier(model.eval(), stored["accuracy"], epochs)
+
+
+def deploy_vae(model: SpikingVAE, *, read_noise: float = 0.0, programming_noise: float = 0.0, seed: int = 0,
+               memristor: MemristorConfig = VAE_MEMRISTOR) -> SpikingVAE:
+    """``model`` with its pruned layers on a simulated chip of ``memristor`` (the VAE's weight scale) with the
+    given relative noises; the trained posterior and prior MLPs stay digital (see :func:`primekit.chip.deploy.deploy`)."""
+    device = memristor.with_noise(programming=programming_noise, read=read_noise)
+    chip, _ = deploy(model, device, seed, only=model.pruned_layers())
+    return chip.eval()
