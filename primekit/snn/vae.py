@@ -32,10 +32,11 @@ posterior and prior are trained. The prior is needed only by the training loss (
 
 Departures from the authors' code, all deliberate:
 
-- training samples ``z_{<t}`` (the posterior's and prior's inputs) in a first, gradient-free pass whose tdBN
-  uses the running statistics; the authors re-run the MLP on every prefix with prefix batch statistics (and so
-  update the running statistics T - 1 extra times per batch). The second, differentiable pass is theirs: all T
-  steps folded, batch statistics, the same sub-neuron choices;
+- training samples ``z_{<t}`` (the posterior's inputs) in a first, gradient-free pass whose tdBN uses the
+  running statistics, and so does the prior's scheduled-sampling pass; the authors re-run the MLP on every
+  prefix with prefix batch statistics (and so update the running statistics T - 1 extra times per batch). The
+  second, differentiable pass is theirs: all T steps folded, batch statistics, the same sub-neuron choices, and
+  as theirs it may pick a different ``z_t`` than the first pass did where the two normalisations differ;
 - the LIF surrogate gradient is centred at the threshold (theirs at 0, see :data:`~primekit.snn.neurons.VAE_LIF`);
 - the encoder's first conv and its tdBN run once per image when the input is the same at every step (an
   expanded tensor); the tdBN's statistics are then those over batch, space and time exactly, except that
