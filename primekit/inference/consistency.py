@@ -1,7 +1,8 @@
 """The consistency-score early stop of PRIME's inpainting task, streaming (default) or as the authors re-ran it.
 
 The *consistency score* at step t is how much the reconstruction changed, ``d_t = sum |xhat_t - xhat_{t-1}| / 100``
-(the sum over the pixels of one image, ``xhat_0 = 0``, values in [-1, 1]). A sample stops at the first
+(the sum over the pixels of one image, ``xhat_0 = 0``, values in [-1, 1]; the authors' early-exit script runs
+one digit per batch, so their sum is per digit too). A sample stops at the first
 ``t >= 3`` with ``d_t < d_{t-1} < d_{t-2}`` (the change shrank twice in a row, strictly: ties never stop) and
 ``d_t < eps`` (the authors' official ``eps`` is 0.2). A sample that never meets it runs all T steps.
 
