@@ -8,8 +8,9 @@ The subpackages are the architecture, each layer importing only those before it:
 
 - top level: ``profiles`` (run sizes), ``cache``, ``seeding``, ``paths``, ``checks``, ``progress``,
   ``reference`` (the real recording and the released checkpoint shipped in ``data/reference``);
-- :mod:`primekit.data`: N-MNIST events, the offline emulator, frames, splits, MNIST digits;
-- :mod:`primekit.snn`: neurons, the per-step model contract, subnet layers, weight sources, models;
+- :mod:`primekit.data`: N-MNIST events, the offline emulator, frames, splits, MNIST digits, the inpainting digits;
+- :mod:`primekit.snn`: neurons, the per-step model contract, subnet layers, weight sources, models (the PRIME
+  network, the spiking VAE of the inpainting task with its tdBN);
 - :mod:`primekit.chip`: the memristor device and ``deploy`` (a model on a simulated chip);
 - :mod:`primekit.inference`: early stop, the one evaluation path over a split, sweeps, metrics;
 - :mod:`primekit.energy`: operation counts and prices;

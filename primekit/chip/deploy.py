@@ -150,7 +150,8 @@ class DeployReport:
 Mapping = Callable[[str, WeightSource, "torch.Tensor | None"], tuple[Pairs, MemristorConfig, int]]
 
 
-def _place(model: nn.Module, seed: int, mapping: Mapping, caller: str) -> tuple[nn.Module, dict[str, dict]]:
+def _place(model: nn.Module, seed: int, mapping: Mapping, caller: str,
+           only=None) -> tuple[nn.Module, dict[str, dict]]:
     """The one deployment loop: a copy of ``model`` whose every weight source is a programmed chip.
 
     For every submodule with a ``weight_source``: ``mapping`` gives its pairs and device, the pairs it
@@ -160,9 +161,14 @@ def _place(model: nn.Module, seed: int, mapping: Mapping, caller: str) -> tuple[
     """
     chip_model = copy.deepcopy(model)
     records = {}
+    if only is not None:
+        only = set(only)
+        unknown = only - {name for name, m in model.named_modules() if isinstance(getattr(m, "weight_source", None), WeightSource)}
+        if unknown:
+            raise ValueError(f"only names {sorted(unknown)}, which are not layers with a weight_source")
     for name, module in chip_model.named_modules():
         source = getattr(module, "weight_source", None)
-        if not isinstance(source, WeightSource):
+        if not isinstance(source, WeightSource) or (only is not None and name not in only):
             continue
         keep = module.keep_mask() if hasattr(module, "keep_mask") else None
         with torch.no_grad():
@@ -179,8 +185,12 @@ def _place(model: nn.Module, seed: int, mapping: Mapping, caller: str) -> tuple[
     return chip_model, records
 
 
-def deploy(model: nn.Module, config: MemristorConfig = MemristorConfig(), seed: int = 0) -> tuple[nn.Module, DeployReport]:
+def deploy(model: nn.Module, config: MemristorConfig = MemristorConfig(), seed: int = 0, *,
+           only=None) -> tuple[nn.Module, DeployReport]:
     """A copy of ``model`` running on a simulated chip; the original is untouched.
+
+    ``only``: names of the layers to put on the chip (None: every layer with a ``weight_source``); the others
+    stay digital (e.g. the spiking VAE's trained posterior and prior, :meth:`primekit.snn.vae.SpikingVAE.pruned_layers`).
 
     Every layer is mapped with the device's ``weight_scale``: a :class:`ChipWeights` source keeps its formed
     conductances; other sources are mapped with :func:`primekit.chip.memristor.weights_to_pairs` (clipped
@@ -192,11 +202,15 @@ def deploy(model: nn.Module, config: MemristorConfig = MemristorConfig(), seed: 
 
     def device_scale(name, source, keep):
         if isinstance(source, ChipWeights):
+            if source.config.weight_scale != config.weight_scale:
+                raise ValueError(f"layer {name!r} was formed with weight_scale={source.config.weight_scale}, the device "
+                                 f"given has weight_scale={config.weight_scale}: its weights would change; deploy with "
+                                 f"the chip's own weight_scale")
             return Pairs(source.g_plus, source.g_minus), config, 0
         pairs, clipped = weights_to_pairs(source.read().detach(), config)
         return pairs, config, clipped
 
-    chip_model, records = _place(model, seed, device_scale, "deploy")
+    chip_model, records = _place(model, seed, device_scale, "deploy", only)
     return chip_model, DeployReport({n: r["clipped"] for n, r in records.items()},
                                     {n: r["reset"] for n, r in records.items()},
                                     {n: r["pairs"] for n, r in records.items()})

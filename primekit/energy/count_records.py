@@ -15,7 +15,8 @@ import torch
 
 KINDS = ("dense_macs", "synaptic_ops", "spike_ops", "graded_ops", "kept_pulses", "pruned_pulses",
          "row_activations", "crossbar_reads", "conversions", "conversions_nonempty", "partial_sum_adds",
-         "neuron_updates", "integrator_updates", "pool_outputs", "pool_adds", "weight_reads", "state_accesses")
+         "neuron_updates", "integrator_updates", "pool_outputs", "pool_adds", "weight_reads", "state_accesses",
+         "bias_adds", "norm_ops")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,12 @@ kind                       what is counted (per layer, step and sample)
 ``pool_adds``              additions of the pooling: ``pool^2 - 1`` per pooled value
 ``weight_reads``           weights fetched from memory by an event-driven digital system: one per synaptic op
 ``state_accesses``         membrane reads and writes: 2 per neuron or integrator update
+``bias_adds``              bias additions: the layer's output elements, if it has a bias
+``norm_ops``               normalisation scale-and-shifts (the VAE's tdBN at inference): output elements
 =========================  ===================================================================================
+
+Transposed convolutions (:class:`~primekit.snn.subnet.SubnetConvTranspose2d`) are counted too, as the
+convolution they equal on a crossbar (:mod:`primekit.energy.layer_counts`).
 
 The LIF neurons and the pooling of :class:`~primekit.snn.models.PRIMENet` are functional calls inside
 ``PRIMENet.features`` (not modules), so they cannot be hooked. Their counts are derived from the hooked
@@ -49,75 +54,16 @@ during a streaming :func:`primekit.inference.early_stop.run_early_stop` gives th
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Callable, Mapping, NamedTuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from primekit.checks import is_count
 from primekit.energy.count_records import KINDS, OperationCounts
+from primekit.energy.layer_counts import CELLS_PER_WEIGHT, NEURON_KINDS, CrossbarMapping, LayerCounter, LayerRole
 from primekit.inference import evaluate as inference
 from primekit.snn.subnet import SubnetLayer
 from primekit.snn.timeloop import StepModule, check_time_major
-
-#: Cells per weight: a differential pair, G+ and G- (PRIME stores every weight this way).
-CELLS_PER_WEIGHT = 2
-NEURON_KINDS = ("lif", "integrator", "none")
-
-
-@dataclass(frozen=True)
-class CrossbarMapping:
-    """How layers are laid out on memristor arrays.
-
-    Attributes:
-        rows_per_array: rows of one array (PRIME's macro: 512 x 512 cells); a larger fan-in is split into
-            row tiles, each converted separately.
-        columns_per_array: columns of one array; every output uses two (a differential pair).
-    """
-
-    rows_per_array: int = 512
-    columns_per_array: int = 512
-
-    def __post_init__(self) -> None:
-        for name in ("rows_per_array", "columns_per_array"):
-            value = getattr(self, name)
-            if not (is_count(value) and value >= 1):
-                raise ValueError(f"{name}={value!r} must be a positive integer")
-        if self.columns_per_array < CELLS_PER_WEIGHT:
-            raise ValueError(f"columns_per_array={self.columns_per_array!r} must be >= {CELLS_PER_WEIGHT} "
-                             "(one differential pair)")
-
-    def row_tiles(self, fan_in: int) -> int:
-        """Arrays stacked to hold ``fan_in`` rows."""
-        return math.ceil(fan_in / self.rows_per_array)
-
-    def column_tiles(self, out_channels: int) -> int:
-        """Arrays side by side to hold ``out_channels`` pairs (two columns each)."""
-        return math.ceil(CELLS_PER_WEIGHT * out_channels / self.columns_per_array)
-
-
-@dataclass(frozen=True)
-class LayerRole:
-    """What follows a hooked layer inside the model (its neurons and pooling are not modules).
-
-    Attributes:
-        neuron: ``"lif"`` (a LIF population updates every output element each step), ``"integrator"``
-            (the non-spiking output integrator) or ``"none"``.
-        pool: side of the average-pooling window after the neurons (1: no pooling).
-    """
-
-    neuron: str = "lif"
-    pool: int = 1
-
-    def __post_init__(self) -> None:
-        if self.neuron not in NEURON_KINDS:
-            raise ValueError(f"neuron={self.neuron!r} must be one of {NEURON_KINDS}")
-        if not (is_count(self.pool) and self.pool >= 1):
-            raise ValueError(f"pool={self.pool!r} must be a positive integer")
-
 
 #: PRIMENet: conv0 -> LIF -> avg-pool 2; conv1 -> LIF -> avg-pool 2; linear -> output integrator.
 PRIME_ROLES = {"conv0": LayerRole("lif", 2), "conv1": LayerRole("lif", 2), "linear": LayerRole("integrator", 1)}
@@ -129,124 +75,15 @@ def subnet_layers(model: nn.Module) -> dict[str, SubnetLayer]:
 
 
 def default_roles(model: nn.Module) -> dict[str, LayerRole]:
-    """:data:`PRIME_ROLES` when the model's subnet layers are PRIMENet's; otherwise a LIF layer without
-    pooling after every subnet layer (pass ``roles`` explicitly for other models)."""
+    """:data:`PRIME_ROLES` when the model's subnet layers are PRIMENet's; a model with a ``count_roles()`` method
+    (the spiking VAE) gives its own; otherwise a LIF layer without pooling after every subnet layer (pass
+    ``roles`` explicitly for other models)."""
     names = list(subnet_layers(model))
     if names == list(PRIME_ROLES):
         return dict(PRIME_ROLES)
+    if hasattr(model, "count_roles"):
+        return {name: LayerRole(**role) for name, role in model.count_roles().items()}
     return {name: LayerRole() for name in names}
-
-
-class _LayerCounter:
-    """Per-sample counts of one subnet layer from its input ``x``.
-
-    Most counts are sums over all outputs of the layer's map applied to an indicator of the input (non-zero,
-    equal to 1, or ``|x|``) with a 0/1 kernel. Such a sum is linear in the input, ``sum_out (K * u) =
-    sum_in u * R``, where the *reach* map ``R`` (the adjoint of the map applied to all-ones outputs) says how
-    many kept weights, pruned weights or array rows each input element meets in one step. ``R`` depends only on
-    the layer and the input shape, so it is computed once; a count is then a dot product per sample. Which
-    array reads have a driven row needs the per-output view: a max-pool of the input's non-zero indicator (or
-    a convolution with one kernel per row tile).
-    """
-
-    def __init__(self, layer: SubnetLayer, role: LayerRole, mapping: CrossbarMapping):
-        self.layer, self.role, self.mapping = layer, role, mapping
-        self.conv = layer.layer_map.kind == "conv2d"
-        if not self.conv and layer.layer_map.kind != "linear":
-            raise ValueError(f"cannot count a {type(layer).__name__} ({layer.layer_map.kind}): only conv2d and linear maps")
-        self.shape = tuple(layer.weight_source.shape)
-        self.out_channels, self.fan_in = self.shape[0], math.prod(self.shape[1:])
-        keep = layer.keep_mask()
-        kept = torch.ones(self.shape) if keep is None else keep.float()   # fixed while counting (not training)
-        # per input row of the unrolled matrix: kept pairs, pruned pairs, and the row itself
-        self.row_kernels = torch.cat([kept.sum(dim=0, keepdim=True), (1.0 - kept).sum(dim=0, keepdim=True),
-                                      torch.ones((1, *self.shape[1:]))])
-        self.row_tiles = mapping.row_tiles(self.fan_in)
-        self.column_tiles = mapping.column_tiles(self.out_channels)
-        self._reach: dict[tuple, torch.Tensor] = {}
-
-    def _apply(self, x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
-        """The layer's linear map with ``kernel`` as its weights."""
-        return self.layer.layer_map(x, kernel)
-
-    def reach(self, input_shape: tuple) -> torch.Tensor:
-        """``[input elements, 3]`` (float64): kept weights, pruned weights and array rows each input meets."""
-        if input_shape not in self._reach:
-            maps = []
-            for kernel in self.row_kernels:
-                probe = torch.zeros((1, *input_shape), requires_grad=True)
-                with torch.enable_grad():
-                    self._apply(probe, kernel[None]).sum().backward()
-                maps.append(probe.grad.reshape(-1))
-            self._reach[input_shape] = torch.stack(maps, dim=1).double()
-        return self._reach[input_shape]
-
-    def nonempty_reads(self, nonzero: torch.Tensor) -> torch.Tensor:
-        """Per sample: (output position, row tile) reads with at least one driven row."""
-        batch = nonzero.shape[0]
-        if not self.conv:
-            padded = F.pad(nonzero, (0, self.row_tiles * self.mapping.rows_per_array - self.fan_in))
-            return padded.reshape(batch, self.row_tiles, -1).amax(dim=2).sum(dim=1, dtype=torch.float64)
-        kernel_size, (padding, _), (stride, _) = self.shape[-1], self.layer.layer_map.padding, self.layer.layer_map.stride
-        if self.row_tiles == 1 and padding <= kernel_size // 2:   # any non-zero input in the receptive field
-            active = F.max_pool2d(nonzero.amax(dim=1, keepdim=True), kernel_size, stride, padding)
-        else:  # one 0/1 kernel per row tile, rows in im2col order (channel, kernel row, kernel column)
-            rows = torch.arange(self.fan_in)
-            tiles = torch.stack([((rows // self.mapping.rows_per_array) == tile).float()
-                                 for tile in range(self.row_tiles)]).reshape(self.row_tiles, *self.shape[1:])
-            active = self._apply(nonzero, tiles)
-        return (active > 0).reshape(batch, -1).sum(dim=1, dtype=torch.float64)
-
-    def __call__(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
-        x = x.detach().float()
-        batch = x.shape[0]
-        reach = self.reach(tuple(x.shape[1:]))
-        nonzero = (x != 0).float()
-        flat = x.reshape(batch, -1).double()
-        by_nonzero = nonzero.reshape(batch, -1).double() @ reach             # kept ops, pruned ops, rows
-        by_magnitude = flat.abs() @ reach[:, :2]                              # pulses on kept, pruned pairs
-        spike = (flat == 1).double() @ reach[:, 0]
-        synaptic = by_nonzero[:, 0]
-        positions = output[0, 0].numel() if self.conv else 1                 # array reads per step and tile
-        out_elements = output[0].numel()
-        pooled = _pooled(output, self.role.pool)
-        neurons = 0 if self.role.neuron == "none" else out_elements
-        counts = {
-            "dense_macs": out_elements * self.fan_in,
-            "synaptic_ops": synaptic,
-            "spike_ops": spike,
-            "graded_ops": synaptic - spike,
-            "kept_pulses": by_magnitude[:, 0],
-            "pruned_pulses": by_magnitude[:, 1],
-            "row_activations": by_nonzero[:, 2] * self.column_tiles,
-            "crossbar_reads": positions * self.row_tiles * self.column_tiles,
-            "conversions": positions * self.out_channels * self.row_tiles,
-            "conversions_nonempty": self.nonempty_reads(nonzero) * self.out_channels,
-            "partial_sum_adds": positions * self.out_channels * (self.row_tiles - 1),
-            "neuron_updates": out_elements if self.role.neuron == "lif" else 0,
-            "integrator_updates": out_elements if self.role.neuron == "integrator" else 0,
-            "pool_outputs": pooled,
-            "pool_adds": pooled * (self.role.pool ** 2 - 1),
-            "weight_reads": synaptic,
-            "state_accesses": 2 * neurons,
-        }
-        return torch.stack([_per_sample(counts[kind], batch) for kind in KINDS], dim=1)   # [B, kinds]
-
-
-def _per_sample(value, batch: int) -> torch.Tensor:
-    """A per-sample count ``[B]`` (float64) from a tensor, or from a number that is the same for every sample."""
-    if isinstance(value, torch.Tensor):
-        return value
-    return torch.full((batch,), float(value), dtype=torch.float64)
-
-
-def _pooled(output: torch.Tensor, pool: int) -> int:
-    """Pooled values per sample after ``pool`` x ``pool`` pooling (no pooling: 0)."""
-    if pool == 1:
-        return 0
-    if output.dim() != 4:
-        raise ValueError(f"pool={pool} needs a conv output [B, C, H, W]; got shape {tuple(output.shape)}")
-    return output.shape[1] * (output.shape[2] // pool) * (output.shape[3] // pool)
 
 
 class OperationCounter:
@@ -267,20 +104,20 @@ class OperationCounter:
                  roles: Mapping[str, LayerRole] | None = None):
         layers = subnet_layers(model)
         if not layers:
-            raise ValueError("model has no SubnetConv2d / SubnetLinear layer to count")
+            raise ValueError("model has no subnet layer (SubnetConv2d, SubnetConvTranspose2d, SubnetLinear) to count")
         roles = default_roles(model) if roles is None else dict(roles)
         if set(roles) != set(layers):
             raise ValueError(f"roles name layers {sorted(roles)}; the model's subnet layers are {list(layers)}")
         self.layers = tuple(layers)
         self.mapping = mapping
-        self._counters = {name: _LayerCounter(layer, roles[name], mapping) for name, layer in layers.items()}
+        self._counters = {name: LayerCounter(layer, roles[name], mapping) for name, layer in layers.items()}
         self._modules = layers
         self._records: list[tuple[int, torch.Tensor]] = []
         self._handles = []
 
     def hooks(self) -> dict[str, Callable]:
         """The forward hook of every counted layer, by module name (for ``run_split(..., hooks=)``)."""
-        def make(index: int, counter: _LayerCounter):
+        def make(index: int, counter: LayerCounter):
             def hook(_module, args, output):
                 with torch.no_grad():
                     self._records.append((index, counter(args[0], output)))

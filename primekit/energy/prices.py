@@ -153,7 +153,9 @@ def _periphery_prices(config: EnergyConfig) -> list[Price]:
     prices = [Price("neuron_updates", "neurons", config.lif_update_pj),
               Price("integrator_updates", "neurons", config.periphery_add_pj * scale),
               Price("pool_outputs", "pooling", config.periphery_mult_pj * scale),
-              Price("pool_adds", "pooling", config.periphery_add_pj * scale)]
+              Price("pool_adds", "pooling", config.periphery_add_pj * scale),
+              Price("bias_adds", "neurons", config.periphery_add_pj * scale),
+              Price("norm_ops", "neurons", (config.periphery_mult_pj + config.periphery_add_pj) * scale)]
     if config.include_memory:
         prices.append(Price("state_accesses", "state memory", config.sram_pj * scale))
     return prices

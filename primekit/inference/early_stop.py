@@ -106,8 +106,9 @@ class MarginConfidence(SoftmaxConfidence):
 
 
 class EarlyStopResult(NamedTuple):
-    """Per sample: ``exit_step`` (1..T), ``prediction``, ``confidence`` at exit; and ``steps_run``,
-    the number of (sample, step) pairs actually computed (the work done)."""
+    """Per sample: ``exit_step`` (1..T), ``prediction`` (a class index, or the policy's answer of another shape,
+    e.g. the inpainted image), ``confidence`` at exit; and ``steps_run``, the number of (sample, step) pairs
+    actually computed (the work done)."""
 
     exit_step: torch.Tensor
     prediction: torch.Tensor
@@ -168,13 +169,15 @@ def replay(outputs: torch.Tensor, policy: StopPolicy) -> EarlyStopResult:
     check_time_major(outputs)
     steps, batch = outputs.shape[0], outputs.shape[1]
     exit_step = torch.full((batch,), steps, dtype=torch.long)
-    prediction = torch.zeros(batch, dtype=torch.long)
+    prediction = None  # shaped by the first decision (a class index, or e.g. an image, per sample)
     confidence = torch.zeros(batch)
     running = torch.ones(batch, dtype=torch.bool)
     state = policy.init_state(batch)
     for t in range(1, steps + 1):
         decision, state = policy.update(outputs[t - 1], state, t)
         stop = running & (decision.stop if t < steps else torch.ones_like(decision.stop))
+        if prediction is None:
+            prediction = decision.prediction.new_zeros((batch, *decision.prediction.shape[1:]))
         exit_step[stop] = t
         prediction[stop] = decision.prediction[stop]
         confidence[stop] = decision.confidence[stop].float()

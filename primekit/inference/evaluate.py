@@ -183,7 +183,7 @@ def _run_batch(model: StepModule, batch: Batch, number: int, policy: StopPolicy 
                 after_step(StepInfo(number, t, samples, out))
         return torch.stack(outputs), None
     exit_step = torch.zeros(size, dtype=torch.long)
-    prediction = torch.zeros(size, dtype=torch.long)
+    prediction = None  # shaped by the policy's first decision: a class index per sample, or e.g. an image
     confidence = torch.zeros(size)
     active = torch.arange(size)
     policy_state, steps_run = policy.init_state(size), 0
@@ -200,6 +200,8 @@ def _run_batch(model: StepModule, batch: Batch, number: int, policy: StopPolicy 
             continue  # nobody leaves: no state to copy
         done = active[stop]
         exit_step[done] = t + 1
+        if prediction is None:
+            prediction = decision.prediction.new_zeros((size, *decision.prediction.shape[1:]))
         prediction[done] = decision.prediction[stop]
         confidence[done] = decision.confidence[stop].float()
         keep = ~stop
