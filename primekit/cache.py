@@ -28,6 +28,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import numpy as np
 import torch
 
 from primekit import paths
@@ -119,6 +120,15 @@ def fingerprint_files(files: Iterable[str | os.PathLike]) -> str:
         with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def fingerprint_arrays(*arrays) -> str:
+    """A fingerprint of arrays' contents (bytes), e.g. a split's frames and labels: a cached result keyed by
+    it never outlives its data."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()[:16]
 
 

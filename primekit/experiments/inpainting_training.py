@@ -23,7 +23,6 @@ influence another's. :func:`train_inpainting` caches the trained model and its h
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 
@@ -166,11 +165,7 @@ def fit_vae(model: SpikingVAE, train: InpaintingSplit, test: InpaintingSplit | N
 
 def digits_fingerprint(*splits: InpaintingSplit) -> str:
     """A fingerprint of the digits themselves (so a cached model never outlives its data)."""
-    digest = hashlib.sha256()
-    for split in splits:
-        digest.update(np.ascontiguousarray(split.clean).tobytes())
-        digest.update(np.ascontiguousarray(split.labels).tobytes())
-    return digest.hexdigest()[:16]
+    return cache.fingerprint_arrays(*(array for split in splits for array in (split.clean, split.labels)))
 
 
 @dataclass(frozen=True)

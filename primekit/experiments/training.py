@@ -18,7 +18,6 @@ config, the data and primekit's code.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 
@@ -165,11 +164,7 @@ def fit(model: PRIMENet, train: FrameSplit, test: FrameSplit, train_config: Trai
 
 def frames_fingerprint(*splits: FrameSplit) -> str:
     """A fingerprint of the frames and labels themselves (so a cached model never outlives its data)."""
-    digest = hashlib.sha256()
-    for split in splits:
-        digest.update(np.ascontiguousarray(split.frames).tobytes())
-        digest.update(np.ascontiguousarray(split.labels).tobytes())
-    return digest.hexdigest()[:16]
+    return cache.fingerprint_arrays(*(array for split in splits for array in (split.frames, split.labels)))
 
 
 @dataclass(frozen=True)
