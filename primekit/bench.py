@@ -190,7 +190,7 @@ def bench_read_modes(batch_size: int = 250, timesteps: int = 10, read_noise: flo
     x = torch.poisson(0.5 * torch.ones(timesteps, batch_size, 2, 34, 34), generator=generator)
     batch = Batch(x, torch.zeros(batch_size, dtype=torch.long), torch.arange(batch_size))
     chips = {name: deploy(model, MemristorConfig(read_noise=level, read_mode=mode), seed=0)[0]
-             for name, level, mode in (("noiseless", 0.0, "per-sample"), ("shared read", read_noise, "shared"),
+             for name, level, mode in (("noiseless", 0.0, "per-sample"), ("shared read", read_noise, "per-step"),
                                        ("per-sample reads", read_noise, "per-sample"))}
     seconds = {name: time_call(lambda chip=chip: run_split(chip, [batch], keep_outputs=False), repeats)
                for name, chip in chips.items()}

@@ -9,7 +9,7 @@ import pytest
 import primekit.cache
 from primekit import paths
 
-# Nothing may read beside the repository (a user's clone has no ../shared): the guard raises on any such
+# Nothing may read beside the repository (a user's clone has nothing beside it): the guard raises on any such
 # open, here and in the notebook kernels of the book build, which inherit the variable.
 os.environ[paths.STRICT_ENV] = "1"
 paths.forbid_files_beside_repository()

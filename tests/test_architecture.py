@@ -5,13 +5,12 @@ chapter helper, the benchmark and the command line), the tests and the notebooks
 architecture section states the same table.
 """
 
-import ast
 from pathlib import Path
 
 import pytest
 
 import primekit
-from primekit import paths
+from primekit import cache, paths
 
 PACKAGE = paths.package_dir()
 TOP = {"profiles", "cache", "seeding", "paths", "checks", "progress", "reference", "tables", "_lazy"}
@@ -53,22 +52,8 @@ def modules():
 
 
 def imports_of(path: Path, name: str) -> set[str]:
-    """Primekit modules (or packages) that the file imports, anywhere in it (nested imports too)."""
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - node.level + 1]
-                origin = ".".join(base + ([node.module] if node.module else []))
-            else:
-                origin = node.module or ""
-            found.add(origin)
-            found.update(f"{origin}.{alias.name}" for alias in node.names)
-    return {m for m in found if m.startswith("primekit.")}
+    """Primekit modules (or names) that the file imports, anywhere in it: the cache's own import reader."""
+    return {m for m in cache._imported_modules(path, name) if m.startswith("primekit.")}
 
 
 def target_layer(imported: str) -> str | None:

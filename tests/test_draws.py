@@ -115,7 +115,7 @@ def test_per_sample_conv_read_matches_a_monte_carlo_of_cell_reads():
     _check_moments(keyed, by_hand, mean, variance, n)
 
 
-@pytest.mark.parametrize("read_mode", ["per-sample", "shared"])
+@pytest.mark.parametrize("read_mode", ["per-sample", "per-step"])
 def test_zero_read_noise_gives_exactly_the_noiseless_outputs(read_mode):
     pairs = _pairs((4, 3, 3, 3), seed=3)
     source = ChipWeights(pairs, MemristorConfig(read_mode=read_mode), read_seed=1)
@@ -133,7 +133,7 @@ def _sources(weight):
     assert clipped == 0
     return {"frozen": FrozenWeights(weight), "gaussian": GaussianWeights(weight.shape, seed=3),
             "trainable": TrainableWeights(weight), "chip": ChipWeights(pairs, MemristorConfig(read_noise=0.0)),
-            "chip-shared": ChipWeights(pairs, MemristorConfig(read_mode="shared"))}
+            "chip-per-step": ChipWeights(pairs, MemristorConfig(read_mode="per-step"))}
 
 
 LAYERS = {

@@ -83,7 +83,7 @@ def test_replayed_exits_equal_streamed_exits(model, split, quantile):
     assert len(set(streamed.exit_step.tolist())) > 1 and seconds > 0
 
 
-@pytest.mark.parametrize("read_mode", ["per-sample", "shared"])
+@pytest.mark.parametrize("read_mode", ["per-sample", "per-step"])
 def test_replay_equals_streaming_on_a_chip_with_read_noise_for_two_batch_sizes(model, split, read_mode):
     device = MemristorConfig(read_noise=0.05, programming_noise=0.05, read_mode=read_mode)
     chip, _ = deploy(model, device, seed=7)
@@ -102,7 +102,7 @@ def test_replay_equals_streaming_on_a_chip_with_read_noise_for_two_batch_sizes(m
     assert not torch.equal(other.outputs, recording.outputs)
 
 
-@pytest.mark.parametrize("read_mode", ["per-sample", "shared"])
+@pytest.mark.parametrize("read_mode", ["per-sample", "per-step"])
 def test_a_sample_alone_sees_what_it_sees_in_any_batch_under_read_noise(model, split, read_mode):
     # Exactly the same reads; the spiking layers' outputs are bit-identical (the pooled spikes the readout
     # sees), and the readout's float32 matrix product rounds differently by batch size (at ~1e-7).
@@ -130,7 +130,7 @@ def test_per_sample_reads_differ_between_samples_and_steps(model, split):
     x = split.time_major([0]).expand(-1, 2, -1, -1, -1).contiguous()  # the same sample twice
     two = run_split(chip, [Batch(x, torch.zeros(2, dtype=torch.long), torch.tensor([0, 1]))]).outputs
     assert not torch.equal(two[:, 0], two[:, 1])  # two samples: two independent reads
-    shared, _ = deploy(model, MemristorConfig(read_noise=0.1, read_mode="shared"), seed=4)
+    shared, _ = deploy(model, MemristorConfig(read_noise=0.1, read_mode="per-step"), seed=4)
     both = run_split(shared, [Batch(x, torch.zeros(2, dtype=torch.long), torch.tensor([0, 1]))]).outputs
     assert torch.equal(both[:, 0], both[:, 1])  # one read per step for the whole batch
 

@@ -45,7 +45,7 @@ class ChipWeights(WeightSource):
       model does not correlate). The Gaussian values come from streams keyed by (the run's seed, this
       layer's ``read_seed``, the sample's index in its split, the step) (:mod:`primekit.snn.draws`), so a
       sample's reads never depend on its batch.
-    - ``"shared"``: one cell-level read (:func:`primekit.chip.memristor.read`, clipped to the device range)
+    - ``"per-step"``: one cell-level read (:func:`primekit.chip.memristor.read`, clipped to the device range)
       per step serves the whole batch, keyed by (run seed, ``read_seed``, step) only, so it is still the
       same whichever samples share the batch; the samples of a step see the same, correlated noise.
 
@@ -118,7 +118,7 @@ class ChipWeights(WeightSource):
         if self.config.read_noise == 0:
             return layer_map(x, weight, bias)
         keys = self._keys(x.shape[0])
-        if self.config.read_mode == "shared":
+        if self.config.read_mode == "per-step":
             cells = read(self.pairs, self.config, draws.shared_generator(self.read_seed, keys.step, keys.seed))
             noisy = cells.weights(self.config)
             return layer_map(x, noisy if mask is None else noisy * mask, bias)

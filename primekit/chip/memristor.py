@@ -33,7 +33,7 @@ from primekit.checks import check_non_negative, check_positive, is_number
 from primekit.seeding import derive_seed, make_generator
 
 #: How a simulated chip reads a batch: every sample its own read, or one read shared by the batch.
-READ_MODES = ("per-sample", "shared")
+READ_MODES = ("per-sample", "per-step")
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class MemristorConfig:
         read_noise: relative std of a cell's conductance fluctuation, redrawn at every read.
         read_mode: how a simulated chip reads a batch (see :class:`primekit.chip.deploy.ChipWeights`):
             ``"per-sample"`` (default) gives every sample its own read at every step, as a chip that
-            processes the samples one by one; ``"shared"`` draws one cell-level read per step for the
+            processes the samples one by one; ``"per-step"`` draws one cell-level read per step for the
             whole batch (cheaper, but the samples of a batch then see correlated noise).
     """
 
