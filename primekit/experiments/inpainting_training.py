@@ -37,6 +37,7 @@ from primekit.data.inpainting import InpaintingSplit, inpainting_digits
 from primekit.inference.inception import DigitClassifier, digit_quality
 from primekit.inference.inpainting_metrics import mean_losses, reconstruct
 from primekit.progress import progress
+from primekit.experiments.training import check_frozen
 from primekit.seeding import derive_seed, make_generator
 from primekit.snn.vae import LATENT, PRUNED_SHAPES, VAE_SCALE, SpikingVAE, software_sources, trainable_sources
 from primekit.snn.vae_blocks import mmd_loss
@@ -154,11 +155,7 @@ def fit_vae(model: SpikingVAE, train: InpaintingSplit, test: InpaintingSplit | N
             losses = mean_losses(reconstruct(model, test).images, test.clean)
             history.test_whole.append(losses["whole"])
             history.test_damaged.append(losses["damaged"])
-    for key, before in frozen.items():
-        if key.endswith(("running_mean", "running_var")):
-            continue
-        if not torch.equal(model.state_dict()[key], before):
-            raise AssertionError(f"frozen tensor {key} changed during training")
+    check_frozen(model, frozen, ignore=("running_mean", "running_var"))
     model.eval()
     return history
 

@@ -156,10 +156,17 @@ def fit(model: PRIMENet, train: FrameSplit, test: FrameSplit, train_config: Trai
         history.train_accuracy.append(correct / len(train))
         history.test_accuracy.append(evaluate(model, test)["accuracy"])
         history.seconds.append(time.perf_counter() - start)
-    for key, before in frozen.items():
-        if not torch.equal(model.state_dict()[key], before):
-            raise AssertionError(f"frozen tensor {key} changed during training")
+    check_frozen(model, frozen)
     return history
+
+
+def check_frozen(model: torch.nn.Module, frozen: dict[str, torch.Tensor], ignore: tuple[str, ...] = ()) -> None:
+    """Raise AssertionError if any tensor of ``frozen`` (state-dict name -> value before training) changed;
+    names ending in one of ``ignore`` (e.g. tdBN's running statistics) are skipped."""
+    state = model.state_dict()
+    for key, before in frozen.items():
+        if not key.endswith(ignore) and not torch.equal(state[key], before):
+            raise AssertionError(f"frozen tensor {key} changed during training")
 
 
 def frames_fingerprint(*splits: FrameSplit) -> str:
