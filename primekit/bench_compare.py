@@ -17,13 +17,16 @@ same scores and masks, the same frames and batch, on the same torch threads, in 
 The peers learn the mask the way primekit does: scores ``S`` with a top-k mask ``M`` and the straight-through
 weight ``W * (M + |S| - |S|.detach())``, formed once per forward. Training is one step of cross entropy on
 the time-mean logits, backward and Adam; inference is the forward pass without gradients. Timings are
-medians of interleaved repeats (each repeat times every implementation once, in turn); peak memory is the
+medians of interleaved repeats (each repeat times every implementation once, in turn); a ratio to the limit
+is the median of the per-repeat ratios; peak memory is the
 peak resident set of a fresh subprocess per implementation that builds the network and runs two training
 steps and one inference. The peers are optional (``pip install primekit[bench]``).
 """
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import os
 import statistics
 import subprocess
@@ -141,6 +144,7 @@ class SpikingJellyNet(nn.Module):
     """The PRIME network with SpikingJelly ``LIFNode`` neurons in single-step mode (torch backend)."""
 
     def __init__(self, setup: Setup):
+        logging.getLogger("torch._library.triton").setLevel(logging.ERROR)  # its import warns: no GPU compiler
         from spikingjelly.activation_based import neuron, surrogate
 
         super().__init__()
@@ -189,8 +193,6 @@ class LayersOnly(nn.Module):
 
 def peers_missing() -> list[str]:
     """The optional peer packages that are not installed (empty when both are)."""
-    import importlib.util
-
     return [p for p in ("snntorch", "spikingjelly") if importlib.util.find_spec(p) is None]
 
 
@@ -322,9 +324,11 @@ def compare(batch_size: int = 64, timesteps: int = 10, repeats: int = 7, memory:
         if name.startswith("layers"):
             chosen = [k for k in ("train", "infer") if limits[k][1] == name]
             note = f"{note}; the limit for {' and '.join(chosen) or 'neither'}"
-        rows.append(CompareRow(name, rate[(name, "train")], rate[(name, "infer")], peak,
-                               rate[(name, "train")] / limits["train"][0], rate[(name, "infer")] / limits["infer"][0],
-                               note))
+        ratio = {kind: statistics.median(lim / own for lim, own in zip(times[(limits[kind][1], kind)],
+                                                                           times[(name, kind)]))
+                 for kind in ("train", "infer")}  # per round, so drifts of the machine's speed cancel
+        rows.append(CompareRow(name, rate[(name, "train")], rate[(name, "infer")], peak, ratio["train"],
+                               ratio["infer"], note))
     return rows
 
 
@@ -392,4 +396,5 @@ def run_compare(repeats: int = 7, batch_size: int = 64, timesteps: int = 10) -> 
     for r in early_stop_rows(timesteps=timesteps, repeats=repeats):
         lines.append(f"  mean exit {r.mean_exit:4.2f}: steps saved {r.steps_saved:5.1%}, time saved "
                      f"{r.time_saved:5.1%}, realised {r.time_saved / r.steps_saved:.2f}")
-    return "\n".join(lines)
+    from primekit.bench_vae import vae_report  # it reuses this module's timing
+    return "\n".join(lines + ["", vae_report(repeats=repeats)])

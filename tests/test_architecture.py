@@ -14,7 +14,7 @@ from primekit import cache, paths
 
 PACKAGE = paths.package_dir()
 TOP = {"profiles", "cache", "seeding", "paths", "checks", "progress", "reference", "tables", "_lazy"}
-BOTTOM = {"chapter", "bench", "bench_compare", "build_timings", "__main__"}
+BOTTOM = {"chapter", "bench", "bench_compare", "bench_vae", "build_timings", "__main__"}
 ALLOWED = {
     "top": {"top"},
     "data": {"top", "data"},

@@ -121,3 +121,51 @@ def test_streaming_early_stop_without_state_copies_equals_samples_one_by_one(fra
         for t in range(int(exits[b])):
             assert torch.allclose(seen[(b, t)], alone[t], atol=1e-5), (b, t)
         assert together.prediction[b] == alone[exits[b] - 1].argmax()
+
+
+@pytest.mark.parametrize("params", [PRIME_LIF, VAE_LIF])
+def test_fused_inference_step_equals_the_autograd_step_over_several_steps(params):
+    from primekit.snn.fused import lif_step_fused
+    from primekit.snn.neurons import lif_step
+
+    generator = torch.Generator().manual_seed(5)
+    currents = 0.4 * torch.randn(6, 7, 3, 5, generator=generator)
+    fused_state = plain_state = None
+    fired = 0.0
+    for current in currents:
+        with torch.no_grad():
+            s_fused, fused_state = lif_step_fused(current, fused_state, params)
+        s_plain, plain_state = lif_step(current, plain_state, params)
+        assert torch.equal(s_fused, s_plain)
+        assert torch.allclose(fused_state.v, plain_state.v, atol=1e-7)
+        fired += float(s_plain.mean())
+    assert 0 < fired / len(currents) < 1  # both branches of the threshold are exercised
+    with pytest.raises(ValueError, match="no backward"):
+        lif_step_fused(torch.zeros(2, 3, requires_grad=True), None, params)
+
+
+def test_vae_steps_fused_without_gradients_equal_its_autograd_steps():
+    from primekit.snn.vae import SpikingVAE, software_sources
+
+    model = SpikingVAE(software_sources(2), seed=2).eval()
+    generator = torch.Generator().manual_seed(3)
+    x = (torch.rand(4, 1, 32, 32, generator=generator) * 2 - 1).expand(5, 4, 1, 32, 32)
+    with torch.no_grad():
+        fused = run(model, x).outputs
+    with torch.enable_grad():  # the scores require gradients, so every block takes the autograd step
+        plain = run(model, x).outputs.detach()
+    assert plain.std() > 0 and torch.allclose(fused, plain, atol=1e-5)
+
+
+def test_run_split_folds_a_plain_recording_and_steps_when_a_hook_or_policy_needs_steps(frames, monkeypatch):
+    model = PRIMENet(software_sources(seed=6), seed=6).eval()
+    batch = Batch(frames, torch.zeros(frames.shape[1], dtype=torch.long), torch.arange(frames.shape[1]))
+    calls = []
+    monkeypatch.setattr(PRIMENet, "folded_outputs", lambda self, x: calls.append(x) or torch.zeros(6, 5, 10))
+    assert torch.equal(run_split(model, [batch]).outputs, torch.zeros(6, 5, 10)) and len(calls) == 1
+    monkeypatch.undo()
+    folded = run_split(model, [batch]).outputs
+    handle = model.conv0.register_forward_hook(lambda *args: None)  # e.g. an operation counter
+    stepped = run_split(model, [batch]).outputs
+    handle.remove()
+    assert folded.abs().max() > 0.1 and torch.allclose(folded, stepped, atol=1e-5)

@@ -26,6 +26,7 @@ from typing import Callable, Iterator, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import torch
+from torch import nn
 
 from primekit.inference.early_stop import Decision, EarlyStopResult, StopPolicy
 from primekit.progress import progress
@@ -158,20 +159,32 @@ def _hidden_module(model, hidden_layer):
     return modules[hidden_layer]
 
 
+def _foldable(model: StepModule, x: torch.Tensor) -> bool:
+    """True when ``model`` offers a folded path for ``x`` and no module hook expects one call per step (the
+    operation counters of :mod:`primekit.energy.counts` are forward hooks)."""
+    if not getattr(model, "can_fold", lambda _: False)(x):
+        return False
+    hooked = any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
+    return not (hooked or nn.modules.module._global_forward_hooks or nn.modules.module._global_forward_pre_hooks)
+
+
 def _run_batch(model: StepModule, batch: Batch, number: int, policy: StopPolicy | None, read_seed: int,
                after_step) -> tuple[torch.Tensor | None, EarlyStopResult | None]:
     """One batch through the per-step contract: all T steps (outputs ``[T, B, ...]``), or streaming early
     stop under ``policy`` (finished samples leave with their model and policy state, through the model's
     ``select_state`` when it has one).
 
-    Inference stays step by step even where a model has a time-folded path: on CPU the per-step convolutions
-    with PRIMENet's fused inference step measured faster than the folded ones (``python -m primekit bench
-    --compare``), and every step sets its draw keys."""
+    A run of all T steps with no per-step hook on a model that offers a time-folded path (``can_fold(x)``:
+    PRIMENet without per-read draws) takes it: each map runs once over the ``T x B`` frames and each LIF
+    layer's T steps run in one fused kernel, which ``python -m primekit bench --compare`` measured faster than
+    stepping; the outputs equal the stepped ones (float rounding aside: tests/test_fused.py)."""
     x, samples = batch.x, batch.samples
     check_time_major(x, "x")
     steps, size = x.shape[0], x.shape[1]
     if samples.shape != (size,):
         raise ValueError(f"the batch has {size} samples but {tuple(samples.shape)} sample indices")
+    if policy is None and after_step is None and _foldable(model, x):
+        return model.folded_outputs(x), None
     state = model.init_state(size)
     if policy is None:
         outputs = []

@@ -130,29 +130,45 @@ def _kernels():
     @njit(parallel=True, cache=True, nogil=True)
     def pooled_step(current, v_prev, s_prev, rows, fresh, v, s, pooled, r, th, slope, linear):  # pragma: no cover
         batch, channels, height, width = current.shape
-        out_rows = height // 2
-        for item in prange(batch * channels * out_rows):
-            b, rest = item // (channels * out_rows), item % (channels * out_rows)
-            c, row = rest // out_rows, rest % out_rows
+        # float32 scalars and a branch-free row loop, parallel over whole planes: the rows vectorise, and the
+        # arithmetic is torch's (float32 throughout), not float64 rounded once
+        r, th, slope = np.float32(r), np.float32(th), np.float32(slope)
+        zero, one, quarter = np.float32(0.0), np.float32(1.0), np.float32(0.25)
+        for item in prange(batch * channels):
+            b, c = item // channels, item % channels
             old = rows[b]  # the sample's row in the previous state (samples may have left the batch)
-            for dy in range(2):
-                y = 2 * row + dy
+            for y in range(height):
                 for x in range(width):
                     u = current[b, c, y, x]
                     if not fresh:
-                        u = (r * v_prev[old, c, y, x] if s_prev[old, c, y, x] == 0.0 else 0.0) + u
-                    vv = u if (linear or u >= 0) else slope * u
-                    fired = vv > th
+                        u = r * v_prev[old, c, y, x] * (one - s_prev[old, c, y, x]) + u
+                    vv = u if (linear or u >= zero) else slope * u
                     v[b, c, y, x] = vv
-                    s[b, c, y, x] = 1.0 if fired else 0.0
-            y = 2 * row
-            for j in range(width // 2):  # the sum of four 0/1 spikes over 4: exactly avg_pool2d
-                x = 2 * j
-                pooled[b, c, row, j] = (s[b, c, y, x] + s[b, c, y, x + 1] + s[b, c, y + 1, x]
-                                        + s[b, c, y + 1, x + 1]) / 4.0
+                    s[b, c, y, x] = one if vv > th else zero
+            for row in range(height // 2):  # the sum of four 0/1 spikes over 4: exactly avg_pool2d
+                y = 2 * row
+                for j in range(width // 2):
+                    x = 2 * j
+                    pooled[b, c, row, j] = (s[b, c, y, x] + s[b, c, y, x + 1] + s[b, c, y + 1, x]
+                                            + s[b, c, y + 1, x + 1]) * quarter
         return pooled
 
-    return forward, backward, pooled_forward, pooled_backward, pooled_step
+    @njit(parallel=True, cache=True, nogil=True)
+    def plain_step(current, v_prev, s_prev, fresh, v, s, r, th, slope, linear):  # pragma: no cover - compiled
+        n = current.shape[0]
+        r, th, slope = np.float32(r), np.float32(th), np.float32(slope)  # float32 throughout, as torch
+        zero, one = np.float32(0.0), np.float32(1.0)
+        for chunk in prange((n + _CHUNK - 1) // _CHUNK):
+            for i in range(chunk * _CHUNK, min(n, (chunk + 1) * _CHUNK)):
+                u = current[i]
+                if not fresh:
+                    u = r * v_prev[i] * (one - s_prev[i]) + u
+                vv = u if (linear or u >= zero) else slope * u
+                v[i] = vv
+                s[i] = one if vv > th else zero
+        return s
+
+    return forward, backward, pooled_forward, pooled_backward, pooled_step, plain_step
 
 
 _COMPILED = None
@@ -292,3 +308,25 @@ def lif_pool_step(current: torch.Tensor, state, params: LIFParameters, rows: tor
     _compiled()[4](current.numpy(), v_prev.numpy(), s_prev.numpy(), rows.numpy(), fresh, v.numpy(), s.numpy(),
                    pooled.numpy(), *_scalars(params))
     return pooled, LIFState(v, s)
+
+
+def lif_step_fused(current: torch.Tensor, state, params: LIFParameters):
+    """One LIF step in one pass, without gradients (inference): ``(spikes, LIFState(v, s))``, equal to
+    :func:`primekit.snn.neurons.lif_step` (``state`` None: fresh). Needs :func:`fusable` ``(params, current)``."""
+    from primekit.snn.neurons import LIFState
+
+    if torch.is_grad_enabled() and current.requires_grad:
+        raise ValueError("lif_step_fused has no backward: call it under torch.no_grad() (use lif_step to train)")
+    if not fusable(params, current):
+        raise ValueError(f"lif_step_fused needs a Rectangle surrogate, float32 CPU currents and Numba; got "
+                         f"surrogate={params.surrogate!r}, dtype={current.dtype}, device={current.device}")
+    current = current.contiguous()
+    fresh = state is None
+    if not fresh and state.v.shape != current.shape:
+        raise ValueError(f"current has shape {tuple(current.shape)} but the state has {tuple(state.v.shape)}")
+    v_prev = current if fresh else state.v.contiguous()
+    s_prev = current if fresh else state.s.contiguous()
+    v, s = torch.empty_like(current), torch.empty_like(current)
+    _compiled()[5](current.view(-1).numpy(), v_prev.view(-1).numpy(), s_prev.view(-1).numpy(), fresh,
+                   v.view(-1).numpy(), s.view(-1).numpy(), *_scalars(params))
+    return s, LIFState(v, s)

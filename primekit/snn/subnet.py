@@ -130,6 +130,8 @@ class SubnetLayer(nn.Module):
         if self._mask_cache is None or self._mask_cache[0] != version:
             with torch.no_grad():
                 self._mask_cache = (version, topk_mask(self.scores, self.keep_ratio))
+        if not (torch.is_grad_enabled() and self.scores.requires_grad):
+            return self._mask_cache[1]  # no gradient wanted: skip the straight-through arithmetic
         magnitude = self.scores.abs()
         return self._mask_cache[1] + (magnitude - magnitude.detach())
 

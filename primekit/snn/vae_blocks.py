@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from primekit.seeding import derive_seed, make_generator
+from primekit.snn import fused
 from primekit.snn.neurons import VAE_LIF, LIFParameters, LIFState, lif_step
 from primekit.snn.subnet import SubnetLayer, SubnetLinear, init_scores
 from primekit.snn.tdbn import TDBatchNorm
@@ -32,7 +33,10 @@ def init_bias(out_features: int, fan_in: int, seed: int) -> torch.Tensor:
 
 
 def lif_sequence(currents: torch.Tensor, neuron: LIFParameters = VAE_LIF) -> torch.Tensor:
-    """Spikes ``[T, B, ...]`` of a fresh LIF population driven by ``currents`` ``[T, B, ...]``."""
+    """Spikes ``[T, B, ...]`` of a fresh LIF population driven by ``currents`` ``[T, B, ...]`` (one fused kernel
+    per direction where :func:`primekit.snn.fused.fusable`, else step by step)."""
+    if fused.fusable(neuron, currents):
+        return fused.lif_sequence(currents, neuron)
     state, spikes = None, []
     for current in currents:
         s, state = lif_step(current, state, neuron)
@@ -61,8 +65,11 @@ class SpikingBlock(nn.Module):
         return self.norm(self.layer(x), running)
 
     def step(self, x: torch.Tensor, state: LIFState | None, running: bool = False):
-        """One step: ``[B, ...]`` -> spikes ``[B, ...]`` and the LIF state."""
-        return lif_step(self.current(x, running), state, self.neuron)
+        """One step: ``[B, ...]`` -> spikes ``[B, ...]`` and the LIF state (fused without gradients)."""
+        current = self.current(x, running)
+        if not torch.is_grad_enabled() and fused.fusable(self.neuron, current):
+            return fused.lif_step_fused(current, state, self.neuron)
+        return lif_step(current, state, self.neuron)
 
     def sequence(self, x: torch.Tensor) -> torch.Tensor:
         """All steps at once: ``[T, B, ...]`` -> spikes ``[T, B, ...]`` (tdBN over batch, space and time)."""
