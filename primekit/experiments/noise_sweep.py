@@ -224,6 +224,28 @@ def _one_thread():
         torch.set_num_threads(threads)
 
 
+def sweep_jobs(n_models: int, config: NoiseSweepConfig) -> list[tuple[int, int, int, int]]:
+    """``(model, chip, kind, level)`` indices of every distinct run of a sweep: level 0 is the same noiseless
+    chip for every kind, so it is run once (under the first kind) and fills them all (:func:`filled_kinds`)."""
+    return [(m, chip, k, i) for m in range(n_models) for chip in range(config.chips)
+            for k in range(len(config.kinds)) for i, level in enumerate(config.levels) if not (level == 0 and k > 0)]
+
+
+def filled_kinds(config: NoiseSweepConfig, kind: int, level: int) -> range | tuple[int]:
+    """The kind indices a run of ``(kind, level)`` stands for: all at level 0, else its own."""
+    return range(len(config.kinds)) if config.levels[level] == 0 else (kind,)
+
+
+def point_chip(model: nn.Module, config: NoiseSweepConfig, kind: int, level: int, chip: int) -> tuple[nn.Module, int]:
+    """``model`` deployed on chip number ``chip`` at one point of the sweep, and that chip's read seed. A model
+    with ``pruned_layers()`` (the spiking VAE) puts only those on the chip; the rest stays digital."""
+    programming_seed, read_seed = config.chip_seeds(chip)
+    pruned = getattr(model, "pruned_layers", None)
+    chip_model, _ = deploy(model, config.point_memristor(config.kinds[kind], config.levels[level]), programming_seed,
+                           only=None if pruned is None else pruned())
+    return chip_model.eval(), read_seed
+
+
 def noise_sweep(models: Mapping[str, nn.Module], split, config: NoiseSweepConfig = NoiseSweepConfig(), *,
                 show_progress: bool = True) -> NoiseSweep:
     """Accuracy (and early-stop exits) of every model on simulated chips at every noise level.
@@ -248,19 +270,9 @@ def noise_sweep(models: Mapping[str, nn.Module], split, config: NoiseSweepConfig
     early = np.full(shape + (len(config.thresholds),), np.nan)
     exits = np.full_like(early, np.nan)
     logits = None
-    # one job per distinct chip: level 0 is the same noiseless chip for every kind
-    jobs = []
-    for m in range(len(methods)):
-        for chip in range(config.chips):
-            for k, kind in enumerate(kinds):
-                for i, level in enumerate(levels):
-                    if level == 0 and k > 0:
-                        continue
-                    jobs.append((m, chip, k, i))
     start = time.perf_counter()
-    for m, chip, k, i in progress(jobs, "noise sweep", disable=not show_progress):
-        programming_seed, read_seed = config.chip_seeds(chip)
-        chip_model, _ = deploy(models[methods[m]], config.point_memristor(kinds[k], levels[i]), programming_seed)
+    for m, chip, k, i in progress(sweep_jobs(len(methods), config), "noise sweep", disable=not show_progress):
+        chip_model, read_seed = point_chip(models[methods[m]], config, k, i, chip)
         recording = record_outputs(chip_model, split, batch_size=config.batch_size, read_seed=read_seed,
                                    show_progress=False)
         with _one_thread():
@@ -268,8 +280,7 @@ def noise_sweep(models: Mapping[str, nn.Module], split, config: NoiseSweepConfig
         mean_output = recording.outputs.mean(dim=0).float().numpy()
         if logits is None:
             logits = np.zeros(shape + mean_output.shape, dtype=np.float32)
-        targets = range(len(kinds)) if levels[i] == 0 else (k,)
-        for target in targets:
+        for target in filled_kinds(config, k, i):
             accuracy[m, target, i, chip] = recording_accuracy(recording)
             logits[m, target, i, chip] = mean_output
             for h, row in enumerate(rows):

@@ -19,6 +19,7 @@ from ._base import (  # noqa: F401 (used by tests and notebooks)
 from .early_stop import *  # noqa: F401,F403
 from .energy import *  # noqa: F401,F403
 from .event_data import *  # noqa: F401,F403
+from .inpainting import *  # noqa: F401,F403
 from .lif_neurons import *  # noqa: F401,F403
 from .memristor_noise import *  # noqa: F401,F403
 from .noise_robustness import *  # noqa: F401,F403

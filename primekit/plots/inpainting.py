@@ -1,0 +1,164 @@
+"""Figures of the Image-inpainting chapter: consistency scores, threshold sweeps, methods, noise, energy.
+
+The functions take plain results (the ``Quality`` rows, sweeps and energy rows of
+:mod:`primekit.experiments.inpainting_runs`), read through their attributes only.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from primekit.plots._base import _figure_and_axes, _steps, _to_numpy
+
+#: Axis labels of the measured quantities.
+QUANTITY_LABELS = {"whole": "MSE, whole image", "damaged": "MSE, damaged square", "mnist_is": "MNIST IS",
+                   "accuracy": "classifier accuracy (%)", "mean_exit": "mean exit step (timesteps)"}
+_KIND_TITLES = {"programming": "programming noise (fixed per chip)", "read": "read noise (every read)"}
+
+
+def _eps_rows(rows: Sequence) -> tuple[list, object]:
+    """The early-stop rows (eps given) and the full-T row (eps None, last)."""
+    stopped = [r for r in rows if r.eps is not None]
+    full = [r for r in rows if r.eps is None]
+    if not stopped or len(full) != 1:
+        raise ValueError("rows must hold at least one threshold and exactly one full-T row (eps=None)")
+    return stopped, full[0]
+
+
+def plot_consistency_scores(scores, eps: float, exits=None, ax=None, *, labels: Sequence[str] | None = None):
+    """``d_t`` ``[T, N]`` of a few reconstructions against the step, the threshold ``eps`` and each exit."""
+    scores = _to_numpy(scores)
+    if scores.ndim != 2:
+        raise ValueError(f"scores must be [T, N] consistency scores, got shape {scores.shape}")
+    fig, ax = _figure_and_axes(ax, figsize=(5.6, 3.4))
+    steps = _steps(scores.shape[0])
+    for n in range(scores.shape[1]):
+        label = labels[n] if labels is not None else f"digit {n + 1}"
+        line, = ax.plot(steps, scores[:, n], marker="o", markersize=3, label=label)
+        if exits is not None and int(exits[n]) < scores.shape[0]:
+            ax.plot([int(exits[n])], [scores[int(exits[n]) - 1, n]], marker="s", markersize=8,
+                    markerfacecolor="none", color=line.get_color())
+    ax.axhline(eps, color="k", linestyle="--", linewidth=1.0, label=f"ε = {eps:g}")
+    ax.set_yscale("log")
+    ax.set_xlabel("timestep t")
+    ax.set_ylabel("consistency score $d_t$")
+    ax.set_xticks(steps[::2])
+    ax.legend(fontsize=8, ncols=2, loc="upper right")
+    return fig
+
+
+def plot_eps_sweep(rows_by_network: Mapping[str, Sequence], timesteps: int, axes=None):
+    """Damaged-square MSE (left) and mean exit step (right) against ε, one line per network (Fig. 4b);
+    dotted: the same network at full T."""
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.4))
+    ax_loss, ax_exit = np.asarray(axes).ravel()
+    for k, (name, rows) in enumerate(rows_by_network.items()):
+        stopped, full = _eps_rows(rows)
+        eps = [r.eps for r in stopped]
+        ax_loss.plot(eps, [r.damaged for r in stopped], marker="o", color=f"C{k}", label=name)
+        ax_loss.axhline(full.damaged, color=f"C{k}", linestyle=":", linewidth=1.0)
+        ax_exit.plot(eps, [r.mean_exit for r in stopped], marker="o", color=f"C{k}", label=name)
+    ax_exit.axhline(timesteps, color="k", linestyle="--", linewidth=1.0, label=f"T = {timesteps}")
+    for ax in (ax_loss, ax_exit):
+        ax.set_xscale("log")
+        ax.set_xlabel("consistency threshold ε")
+    ax_loss.set_ylabel(QUANTITY_LABELS["damaged"])
+    ax_exit.set_ylabel(QUANTITY_LABELS["mean_exit"])
+    ax_exit.set_ylim(0, timesteps + 0.5)
+    handles, labels = ax_loss.get_legend_handles_labels()
+    ax_loss.figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), frameon=False)
+    ax_exit.legend(handles=[ax_exit.get_lines()[-1]], loc="lower right")
+    return ax_loss.figure
+
+
+def plot_method_losses(rows_by_method: Mapping[str, Sequence], eps: float, axes=None):
+    """Whole-image and damaged-square MSE of every method with early stop at ``eps`` and without (Fig. 4c)."""
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.2))
+    names = list(rows_by_method)
+    x = np.arange(len(names))
+    for ax, quantity in zip(np.asarray(axes).ravel(), ("whole", "damaged")):
+        for offset, (label, pick) in zip((-0.2, 0.2), ((f"early stop, ε = {eps:g}", eps), ("no early stop", None))):
+            values = [next(getattr(r, quantity) for r in rows_by_method[n] if r.eps == pick) for n in names]
+            bars = ax.bar(x + offset, values, width=0.38, label=label, color="C0" if pick is not None else "0.6")
+            ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=1)
+        ax.set_xticks(x, names, fontsize=8)
+        ax.set_ylabel(QUANTITY_LABELS[quantity])
+        ax.margins(y=0.15)
+    np.asarray(axes).ravel()[0].legend(fontsize=8, loc="upper right")
+    return np.asarray(axes).ravel()[0].figure
+
+
+def plot_quality_vs_eps(rows_by_method: Mapping[str, Sequence], quantity: str = "mnist_is", ax=None, *,
+                        reference: float | None = None, reference_label: str = "clean test digits"):
+    """One quantity (default the MNIST IS) against ε, one line per method (Fig. 4e); dotted: full T."""
+    if quantity not in QUANTITY_LABELS:
+        raise ValueError(f"quantity={quantity!r} must be one of {tuple(QUANTITY_LABELS)}")
+    fig, ax = _figure_and_axes(ax, figsize=(5.6, 3.4))
+    scale = 100.0 if quantity == "accuracy" else 1.0
+    for k, (name, rows) in enumerate(rows_by_method.items()):
+        stopped, full = _eps_rows(rows)
+        ax.plot([r.eps for r in stopped], [scale * getattr(r, quantity) for r in stopped], marker="o",
+                color=f"C{k}", label=name)
+        ax.axhline(scale * getattr(full, quantity), color=f"C{k}", linestyle=":", linewidth=1.0)
+    if reference is not None:
+        ax.axhline(scale * reference, color="k", linestyle="--", linewidth=1.0, label=reference_label)
+    ax.set_xscale("log")
+    ax.set_xlabel("consistency threshold ε")
+    ax.set_ylabel(QUANTITY_LABELS[quantity])
+    ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def plot_noise_quality(sweep, method: str, quantity: str = "damaged", axes=None, *,
+                       epsilons: Sequence[float | None] = (None,)):
+    """``quantity`` (mean and spread over chips) against each noise kind's level for one method, one line per
+    threshold (None: no early stop); the paper's Fig. 4d and 5e."""
+    kinds = sweep.config.kinds
+    if axes is None:
+        fig, axes = plt.subplots(1, len(kinds), figsize=(4.6 * len(kinds), 3.3), sharey=True, squeeze=False)
+    axes = np.asarray(axes).ravel()
+    scale = 100.0 if quantity == "accuracy" else 1.0
+    levels = 100 * np.asarray(sweep.config.levels)
+    for ax, kind in zip(axes, kinds):
+        for k, eps in enumerate(epsilons):
+            mean, spread = sweep.stats(method, kind, quantity, eps)
+            label = "no early stop" if eps is None else f"ε = {eps:g}"
+            ax.errorbar(levels, scale * mean, yerr=scale * spread, marker="o", markersize=4, capsize=2,
+                        color=f"C{k}", label=label)
+        ax.set_xlabel("noise level, % of each cell's conductance")
+        ax.set_title(_KIND_TITLES.get(kind, kind), fontsize=10)
+    axes[0].set_ylabel(QUANTITY_LABELS[quantity])
+    axes[0].legend(fontsize=8, loc="best")
+    return axes[0].figure
+
+
+def plot_vae_energy(rows_by_case: Mapping[str, Sequence], ax=None, *, paper_ratio: float | None = None):
+    """Energy per image (nJ) of the digital system and of each hybrid case against the mean exit step; the
+    ratio digital / hybrid of each point is written beside it (Fig. 4f)."""
+    fig, ax = _figure_and_axes(ax, figsize=(6.0, 3.6))
+    first = next(iter(rows_by_case.values()))
+    exits = [r.mean_exit for r in first]
+    ax.plot(exits, [r.digital_pj / 1e3 for r in first], marker="s", color="0.3", label="digital (event-driven)")
+    for k, (name, rows) in enumerate(rows_by_case.items()):
+        ax.plot([r.mean_exit for r in rows], [r.hybrid_pj / 1e3 for r in rows], marker="o", color=f"C{k}",
+                label=f"hybrid, {name}")
+        last = rows[-1]
+        ax.annotate(f"{last.ratio:.1f}x", (last.mean_exit, last.hybrid_pj / 1e3), textcoords="offset points",
+                    xytext=(-4, 6), ha="right", fontsize=8, color=f"C{k}")
+    ax.set_yscale("log")
+    ax.set_xlabel("mean exit step (timesteps)")
+    ax.set_ylabel("energy per image (nJ)")
+    title = "digital / hybrid ratio at full T beside each hybrid line"
+    if paper_ratio is not None:
+        title += f"; paper: {paper_ratio:.2f}x"
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8, loc="center right")
+    return fig
+
+
+__all__ = [name for name in dir() if name.startswith("plot_")]

@@ -1,0 +1,116 @@
+"""The inpainting chapter's experiments by value: replayed thresholds equal direct runs, the noise sweep's level 0
+is the noiseless chip, the hybrid energy splits by layer, and the summaries' cells."""
+
+import numpy as np
+import pytest
+import torch
+
+from primekit.data.inpainting import make_split
+from primekit.energy.prices import EnergyConfig, energy
+from primekit.experiments import inpainting_runs as runs
+from primekit.experiments import inpainting_summaries as summaries
+from primekit.experiments.inpainting_training import VAE_MEMRISTOR, deploy_vae
+from primekit.experiments.noise_sweep import NoiseSweepConfig
+from primekit.inference.consistency import ConsistencyStop
+from primekit.inference.evaluate import run_split
+from primekit.inference.inception import DigitClassifier, digit_quality
+from primekit.inference.inpainting_metrics import mean_losses
+from tests.test_inpainting_model import calibrated_vae
+from tests.test_inpainting_inference import constant_images
+
+
+@pytest.fixture(scope="module")
+def split():
+    generator = np.random.default_rng(0)
+    images = generator.integers(0, 256, size=(6, 28, 28), dtype=np.uint8)
+    return make_split(images, np.arange(6) % 3, np.arange(6), timesteps=5)
+
+
+@pytest.fixture(scope="module")
+def vae():
+    return calibrated_vae(seed=1, steps=5)
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    torch.manual_seed(0)
+    return DigitClassifier().eval()
+
+
+def test_quality_at_replays_the_streaming_run_and_measures_the_images(split, vae, classifier):
+    outputs = runs.record_reconstructions(vae, split)
+    assert outputs.shape == (5, 6, 1, 32, 32)
+    eps = 1e9  # any digit whose change shrank twice stops: the exits spread over the steps
+    streaming = run_split(vae, split, policy=ConsistencyStop(eps))
+    q = runs.quality_at(outputs, split.targets(), split.labels, classifier, eps)
+    assert q.mean_exit == pytest.approx(streaming.early.exit_step.float().mean().item())
+    expected = mean_losses(streaming.early.prediction, split.targets())
+    assert q.whole == pytest.approx(expected["whole"]) and q.damaged == pytest.approx(expected["damaged"])
+    full = runs.quality_at(outputs, split.targets(), split.labels, classifier, None)
+    assert full.mean_exit == 5.0
+    assert full.mnist_is == pytest.approx(digit_quality(classifier, outputs[-1], split.labels)["mnist_is"])
+
+
+def test_quality_at_exits_on_a_hand_sequence(classifier):
+    outputs = constant_images([[0.5, 0.75, 0.875, 0.9375, 0.96875, 1.0]] * 2)   # d = .5, .25, .125, ...
+    outputs = torch.nn.functional.pad(outputs, (11, 11, 11, 11), value=-1.0)     # to 32 x 32
+    q = runs.quality_at(outputs, torch.full((2, 1, 32, 32), -1.0), [0, 1], classifier, 0.2)
+    assert q.mean_exit == 3.0  # the first t >= 3 with two decreases and d_t = 0.125 < 0.2
+
+
+def test_threshold_study_rows_and_examples(split, vae, classifier):
+    study = runs.threshold_study({"a": vae}, split, classifier, (0.5, 1e9), n_examples=2)
+    rows = study.rows["a"]
+    assert [r.eps for r in rows] == [0.5, 1e9, None]
+    assert rows[-1].mean_exit == 5.0 and rows[1].mean_exit <= 5.0
+    assert study.examples["a"][None].shape == (2, 1, 32, 32)
+    with pytest.raises(ValueError, match="epsilons"):
+        runs.threshold_study({"a": vae}, split, classifier, (0.0,))
+
+
+def test_noise_sweep_level_zero_is_the_noiseless_chip_for_every_kind(split, vae, classifier):
+    config = NoiseSweepConfig(levels=(0.0, 0.2), chips=2, thresholds=(), memristor=VAE_MEMRISTOR, seed=3)
+    sweep = runs.inpainting_noise_sweep({"m": vae}, split, classifier, config, (0.5,), show_progress=False)
+    assert not np.isnan(sweep.values).any()
+    programming, read = (sweep.stats("m", kind, "whole")[0] for kind in ("programming", "read"))
+    assert programming[0] == read[0]
+    programming_seed, read_seed = config.chip_seeds(0)  # the read seed also keys the latent choices
+    chip = deploy_vae(vae, seed=programming_seed)
+    expected = mean_losses(runs.record_reconstructions(chip, split, read_seed=read_seed)[-1], split.targets())["whole"]
+    assert sweep.values[0, 0, 0, 0, -1, runs.QUANTITIES.index("whole")] == pytest.approx(expected, rel=1e-6)
+    assert np.all(sweep.stats("m", "read", "whole")[1] >= 0)
+    with pytest.raises(ValueError, match="quantity"):
+        sweep.stats("m", "read", "loss")
+
+
+def test_hybrid_energy_is_the_crossbar_price_of_the_analogue_layers_plus_the_digital_price_of_the_rest(split, vae):
+    counts = runs.record_vae_counts(vae, split)
+    layers = counts.counts.layers
+    analogue = list(vae.pruned_layers())
+    assert set(analogue) < set(layers)  # the posterior's layers are counted too
+    table = counts.counts.per_image(None)
+    config = EnergyConfig()
+    all_analogue, ours = (runs.vae_energy_rows(counts, chosen, (1e9,))[-1] for chosen in (layers, analogue))
+    assert all_analogue.hybrid_pj == pytest.approx(energy(table, config, "hybrid").total_pj)
+    digital_rest = energy(runs.layer_rows(table, [n for n in layers if n not in analogue]), config, "digital").total_pj
+    assert ours.hybrid_pj == pytest.approx(energy(runs.layer_rows(table, analogue), config, "hybrid").total_pj + digital_rest)
+    none_analogue = runs.vae_energy_rows(counts, [], (1e9,))[-1]
+    assert none_analogue.ratio == pytest.approx(1.0)
+    early = runs.vae_energy_rows(counts, analogue, (1e9,))[0]
+    assert early.mean_exit <= 5.0 and early.digital_pj <= ours.digital_pj
+    with pytest.raises(ValueError, match="analogue_layers"):
+        runs.vae_energy_rows(counts, ["nope"], (1.0,))
+
+
+def test_summaries_format_and_choose_by_value():
+    Row = runs.Quality
+    rows = [Row(0.1, 0.2, 0.30, 5.0, 0.9, 12.0), Row(1.0, 0.2, 0.305, 5.0, 0.9, 8.0),
+            Row(10.0, 0.3, 0.50, 4.0, 0.8, 4.0), Row(None, 0.2, 0.30, 5.0, 0.9, 16.0)]
+    assert summaries.largest_saving_within(rows, 16) == (1.0, 0.5)  # eps 10 saves more but loses 0.2
+    table = summaries.quality_table({"net": rows}, 16, (1.0, None))
+    assert table.rows[0] == ("net", "1", "8.00", "50.0 %", "0.200", "0.305", "5.00", "90.0 %")
+    assert table.rows[1][1] == "none (full T)" and table.rows[1][3] == "0.0 %"
+    values = summaries.study_values(rows, 1.0, 16, "x")
+    assert values["x_saved"] == 0.5 and values["x_damaged_full"] == 0.30
+    with pytest.raises(ValueError, match="eps=2.0"):
+        summaries.row_at(rows, 2.0)

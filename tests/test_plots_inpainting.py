@@ -1,0 +1,84 @@
+"""Inpainting figures draw the numbers they are given."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from primekit import plots  # noqa: E402
+from primekit.experiments.inpainting_runs import Quality, VAEEnergyRow  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+ROWS = [Quality(0.5, 0.2, 0.6, 5.0, 0.9, 12.0), Quality(2.0, 0.25, 0.7, 4.5, 0.85, 6.0),
+        Quality(None, 0.19, 0.55, 5.2, 0.92, 16.0)]
+
+
+def test_consistency_scores_marks_the_exit_and_the_threshold():
+    scores = np.array([[1.0, 2.0], [0.5, 1.5], [0.1, 1.0], [0.05, 0.9]])
+    fig = plots.plot_consistency_scores(scores, 0.2, exits=[3, 4])
+    ax = fig.axes[0]
+    assert np.array_equal(ax.lines[0].get_ydata(), [1.0, 0.5, 0.1, 0.05])
+    assert ax.lines[1].get_xdata()[0] == 3 and ax.lines[1].get_ydata()[0] == 0.1   # the exit of digit 1
+    assert ax.lines[-1].get_ydata()[0] == 0.2                                       # no marker for exit = T
+    assert len(ax.lines) == 4
+    with pytest.raises(ValueError, match=r"\[T, N\]"):
+        plots.plot_consistency_scores(np.zeros(3), 0.2)
+
+
+def test_eps_sweep_draws_the_damaged_loss_and_the_exits():
+    fig = plots.plot_eps_sweep({"net": ROWS}, 16)
+    ax_loss, ax_exit = fig.axes[:2]
+    assert np.allclose(ax_loss.lines[0].get_ydata(), [0.6, 0.7])
+    assert np.allclose(ax_loss.lines[1].get_ydata(), [0.55, 0.55])      # full T, dotted
+    assert np.allclose(ax_exit.lines[0].get_ydata(), [12.0, 6.0])
+    with pytest.raises(ValueError, match="full-T row"):
+        plots.plot_eps_sweep({"net": ROWS[:2]}, 16)
+
+
+def test_method_losses_put_early_stop_beside_full_t():
+    fig = plots.plot_method_losses({"a": ROWS, "b": ROWS}, 2.0)
+    whole = [p.get_height() for p in fig.axes[0].patches]
+    assert np.allclose(whole, [0.25, 0.25, 0.19, 0.19])
+
+
+def test_quality_vs_eps_scales_accuracy_to_percent():
+    fig = plots.plot_quality_vs_eps({"a": ROWS}, "accuracy", reference=0.97)
+    ax = fig.axes[0]
+    assert np.allclose(ax.lines[0].get_ydata(), [90.0, 85.0])
+    assert np.allclose(ax.lines[-1].get_ydata(), [97.0, 97.0])
+    with pytest.raises(ValueError, match="quantity"):
+        plots.plot_quality_vs_eps({"a": ROWS}, "loss")
+
+
+def test_vae_energy_plots_nanojoules_and_the_ratio():
+    rows = [VAEEnergyRow(1.0, 8.0, 2000.0, 100.0), VAEEnergyRow(None, 16.0, 4000.0, 200.0)]
+    fig = plots.plot_vae_energy({"ours": rows}, paper_ratio=62.5)
+    ax = fig.axes[0]
+    assert np.allclose(ax.lines[0].get_ydata(), [2.0, 4.0]) and np.allclose(ax.lines[1].get_ydata(), [0.1, 0.2])
+    assert ax.texts[0].get_text() == "20.0x" and "62.50x" in ax.get_title()
+
+
+def test_noise_quality_draws_mean_and_spread_over_chips():
+    from primekit.experiments.inpainting_runs import QUANTITIES, InpaintingNoiseSweep
+    from primekit.experiments.noise_sweep import NoiseSweepConfig
+
+    config = NoiseSweepConfig(levels=(0.0, 0.1), chips=2, thresholds=())
+    values = np.zeros((1, 2, 2, 2, 2, len(QUANTITIES)))
+    damaged = QUANTITIES.index("damaged")
+    values[0, :, 1, :, 1, damaged] = [[0.4, 0.6], [0.5, 0.5]]           # level 10 %, no early stop (last eps)
+    sweep = InpaintingNoiseSweep(config, ("m",), (1.0,), values, 10, 1.0)
+    fig = plots.plot_noise_quality(sweep, "m", "damaged", epsilons=(None,))
+    programming = fig.axes[0].lines[0]
+    assert np.allclose(programming.get_xdata(), [0.0, 10.0]) and np.allclose(programming.get_ydata(), [0.0, 0.5])
+    assert sweep.stats("m", "programming", "damaged")[1][1] == pytest.approx(np.std([0.4, 0.6], ddof=1))
