@@ -80,7 +80,7 @@ def _data_fetch_nmnist(_args) -> int:
 def _build_timings(args) -> int:
     from primekit import build_timings
 
-    timings = build_timings.measure(args.profile)
+    timings = build_timings.measure(args.profile, keep=args.keep)
     print(build_timings.readme_table(timings))
     print(f"written: {build_timings.write(timings)}")
     return 0
@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     bench.set_defaults(fn=_bench)
     timings = commands.add_parser("build-timings", help="time a cold and a warm book build; write book/timings.json")
     timings.add_argument("--profile", default="book", help="run profile of both builds (default book)")
+    timings.add_argument("--keep", type=Path, default=None,
+                         help="a new or empty folder that keeps the data root and the built HTML (default: discarded)")
     timings.set_defaults(fn=_build_timings)
     data = commands.add_parser("data", help="datasets: what is present, opt-in downloads")
     data_commands = data.add_subparsers(dest="data_command", required=True)

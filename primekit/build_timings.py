@@ -53,14 +53,19 @@ def _commit(root: Path) -> str:
     return result.stdout.strip() or "unknown"
 
 
-def measure(profile: str = "book") -> dict:
-    """Cold then warm build of the book in ``profile`` on a fresh temporary data root."""
+def measure(profile: str = "book", keep: Path | None = None) -> dict:
+    """Cold then warm build of the book in ``profile`` on a fresh temporary data root (``keep``: an empty or new
+    folder that keeps the data root and the built HTML, e.g. to look at the pages afterwards)."""
     profiles.get_profile(profile, check=True)  # a clear error for an unknown profile or missing real data
     root = paths.repo_root()
     if root is None:
         raise RuntimeError("build-timings needs the repository checkout (pip install -e .)")
+    if keep is not None and Path(keep).exists() and any(Path(keep).iterdir()):
+        raise ValueError(f"keep={str(keep)!r} is not empty; give a new or empty folder (the cold build needs "
+                         f"a fresh data root)")
     with tempfile.TemporaryDirectory(prefix="primekit-timings-") as folder:
-        data_root, out = Path(folder) / "data", Path(folder) / "build"
+        base = Path(keep) if keep is not None else Path(folder)
+        data_root, out = base / "data", base / "build"
         cold = timed_build(root, data_root, profile, out)
         warm = timed_build(root, data_root, profile, out)
     return {"profile": profile, "measured_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),

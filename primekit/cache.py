@@ -169,14 +169,14 @@ def load_or_run(
         else:
             if stored_meta == meta and "value" in stored:
                 if verbose:
-                    _say(f"[primekit cache] loaded {name} from {path}")
+                    _say(f"[primekit cache] loaded {name} ({path.name})")
                 return stored["value"]
             _say(f"[primekit cache] {path.name} was written by other primekit code; recomputing")
     value = fn()
     paths.atomic_write(  # protocol 4 stores NumPy bytes as bytes (protocol 2 inflates them by ~25 %)
         path, lambda stream: torch.save({"meta": meta, "value": value}, stream, pickle_protocol=4))
     if verbose:
-        _say(f"[primekit cache] computed {name}, stored in {path}")
+        _say(f"[primekit cache] computed {name}, stored as {path.name}")
     return value
 
 

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from primekit import build_timings
 
 LOG = ("\x1b[01mreading sources...\x1b[39;49;00m [ 17%] book/early_stop\n"
@@ -27,3 +29,12 @@ def test_the_readme_table_is_rewritten_between_its_markers(tmp_path):
     assert "| early_stop | 120 | 20 |" in readme and "| energy | 19 | 5 |" in readme
     assert "**10.0 min**" in readme and "**61 s**" in readme
     assert json.loads((tmp_path / "book" / "timings.json").read_text()) == timings
+
+
+def test_keep_must_be_empty_so_the_cold_build_is_cold(tmp_path):
+    from primekit import build_timings
+
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "leftover").write_text("x")
+    with pytest.raises(ValueError, match="keep=.*not empty"):
+        build_timings.measure("tiny", keep=tmp_path / "old")

@@ -114,3 +114,17 @@ def test_summaries_format_and_choose_by_value():
     assert values["x_saved"] == 0.5 and values["x_damaged_full"] == 0.30
     with pytest.raises(ValueError, match="eps=2.0"):
         summaries.row_at(rows, 2.0)
+
+
+def test_scenarios_and_components_add_up(split, vae):
+    from primekit.energy.tables import scenarios
+
+    counts = runs.record_vae_counts(vae, split)
+    analogue = list(vae.pruned_layers())
+    table, values = summaries.scenario_table(counts, analogue, None, scenarios())
+    default = runs.vae_energy_rows(counts, analogue, ())[0]
+    assert values["ratio_default_ours"] == pytest.approx(default.ratio)
+    assert table.rows[0][1] == f"{default.ratio:.1f}x" and len(table.rows) == len(scenarios())
+    assert values["ratio_dense_all"] > values["ratio_default_all"]  # a dense digital reference costs more
+    parts = summaries.hybrid_components(counts, analogue, None, EnergyConfig())
+    assert sum(parts.values()) == pytest.approx(default.hybrid_pj) and parts["neurons"] > 0

@@ -93,3 +93,35 @@ def energy_table(rows_by_case: Mapping[str, Sequence], timesteps: int) -> Table:
                          f"{r.digital_pj / 1e3:,.0f}", f"{r.hybrid_pj / 1e3:,.1f}", f"{r.ratio:.1f}x"))
     return Table.of(("hybrid system", "ε", "mean exit", "load saved", "digital (nJ)", "hybrid (nJ)",
                      "digital / hybrid"), body)
+
+
+def scenario_table(counts, analogue_layers: Sequence[str], eps: float | None,
+                   cases: Mapping[str, tuple[str, object]]) -> tuple[Table, dict[str, float]]:
+    """Digital / hybrid ratio at threshold ``eps`` under every energy scenario ``cases`` (the energy chapter's
+    :func:`primekit.energy.tables.scenarios`), with the posterior digital and with every layer analogue; and the
+    glue values ``ratio_<key>_ours`` and ``ratio_<key>_all``."""
+    from primekit.experiments.inpainting_runs import vae_energy_rows
+
+    body, values = [], {}
+    epsilons = () if eps is None else (eps,)
+    for key, (label, config) in cases.items():
+        ours, every = (vae_energy_rows(counts, layers, epsilons, config)[0].ratio
+                       for layers in (analogue_layers, counts.counts.layers))
+        values[f"ratio_{key}_ours"], values[f"ratio_{key}_all"] = ours, every
+        body.append((label, f"{ours:.1f}x", f"{every:.1f}x"))
+    return Table.of(("energy model", "posterior digital (ours)", "every layer analogue"), body), values
+
+
+def hybrid_components(counts, analogue_layers: Sequence[str], exit_step, config) -> dict[str, float]:
+    """Our hybrid system's energy per image (pJ) by component: crossbar components of the analogue layers,
+    ``"digital layers"`` for the synaptic work of the others, and the periphery (neurons, tdBN, biases) of all."""
+    from primekit.energy.prices import energy
+    from primekit.experiments.inpainting_runs import layer_rows
+
+    table = counts.counts.per_image(exit_step)
+    digital_layers = [n for n in table.layers if n not in set(analogue_layers)]
+    parts = dict(energy(layer_rows(table, analogue_layers), config, "hybrid").by_component())
+    for component, pj in energy(layer_rows(table, digital_layers), config, "digital").by_component().items():
+        key = component if component in ("neurons", "pooling", "state memory") else "digital layers"
+        parts[key] = parts.get(key, 0.0) + pj
+    return {k: v for k, v in parts.items() if v > 0}
