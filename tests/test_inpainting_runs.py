@@ -128,3 +128,33 @@ def test_scenarios_and_components_add_up(split, vae):
     assert values["ratio_dense_all"] > values["ratio_default_all"]  # a dense digital reference costs more
     parts = summaries.hybrid_components(counts, analogue, None, EnergyConfig())
     assert sum(parts.values()) == pytest.approx(default.hybrid_pj) and parts["neurons"] > 0
+
+
+def test_noise_table_has_a_row_per_kind_and_level_and_a_column_per_method():
+    from primekit.experiments.inpainting_runs import QUANTITIES, InpaintingNoiseSweep
+
+    config = NoiseSweepConfig(levels=(0.0, 0.1), chips=2, thresholds=())
+    values = np.zeros((2, 2, 2, 2, 1, len(QUANTITIES)))
+    values[1, 1, 1, :, 0, QUANTITIES.index("damaged")] = [0.4, 0.6]   # method b, read noise, 10 %, no early stop
+    table = summaries.noise_table(InpaintingNoiseSweep(config, ("a", "b"), (), values, 5, 1.0), (0.1,), None)
+    assert table.header == ("noise", "a", "b")
+    assert table.rows == (("programming 10 %", "0.000 ± 0.000", "0.000 ± 0.000"),
+                          ("read 10 %", "0.000 ± 0.000", "0.500 ± 0.141"))
+
+
+def test_semantics_comparison_counts_the_rerun_steps_and_is_cached(split, vae):
+    rows, measured, machine = runs.compare_semantics(vae, split, (1e9,))
+    streaming, rerun = rows
+    assert (streaming.semantics, rerun.semantics) == ("streaming", "re-run (authors)")
+    assert streaming.steps_per_digit == pytest.approx(streaming.mean_exit)
+    assert rerun.steps_per_digit >= rerun.mean_exit * (rerun.mean_exit + 1) / 2 - 1e-9  # Jensen: E[t(t+1)/2] >= ...
+    again = runs.compare_semantics(vae, split, (1e9,))
+    assert again[0] == rows and again[1] == measured and "cores" in machine
+    table = summaries.semantics_table(rows)
+    assert table.rows[0][0] == "streaming" and table.rows[1][3] == f"{rerun.steps_per_digit:.1f}"
+
+
+def test_cached_reconstructions_equal_a_fresh_recording(split, vae):
+    fresh = runs.record_reconstructions(vae, split, index=[1, 4], read_seed=7)
+    assert torch.equal(runs.cached_reconstructions(vae, split, index=[1, 4], read_seed=7), fresh)
+    assert torch.equal(runs.cached_reconstructions(vae, split, index=[1, 4], read_seed=7), fresh)

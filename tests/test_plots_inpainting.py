@@ -61,12 +61,14 @@ def test_quality_vs_eps_scales_accuracy_to_percent():
         plots.plot_quality_vs_eps({"a": ROWS}, "loss")
 
 
-def test_vae_energy_plots_nanojoules_and_the_ratio():
+def test_vae_energy_plots_nanojoules_against_eps_and_the_full_t_ratio():
     rows = [VAEEnergyRow(1.0, 8.0, 2000.0, 100.0), VAEEnergyRow(None, 16.0, 4000.0, 200.0)]
     fig = plots.plot_vae_energy({"ours": rows}, paper_ratio=62.5)
     ax = fig.axes[0]
-    assert np.allclose(ax.lines[0].get_ydata(), [2.0, 4.0]) and np.allclose(ax.lines[1].get_ydata(), [0.1, 0.2])
-    assert ax.texts[0].get_text() == "20.0x" and "62.50x" in ax.get_title()
+    assert np.allclose(ax.lines[0].get_xdata(), [1.0]) and np.allclose(ax.lines[0].get_ydata(), [2.0])
+    assert np.allclose(ax.lines[1].get_ydata(), [4.0, 4.0])                  # digital at full T
+    assert np.allclose(ax.lines[2].get_ydata(), [0.1]) and np.allclose(ax.lines[3].get_ydata(), [0.2, 0.2])
+    assert ax.texts[0].get_text() == "20.0x at full T" and "62.50x" in ax.get_title()
 
 
 def test_noise_quality_draws_mean_and_spread_over_chips():

@@ -19,6 +19,7 @@ reconstructions (:mod:`primekit.inference.inception`).
 
 from __future__ import annotations
 
+import datetime
 import time
 from dataclasses import dataclass
 from typing import Mapping, Sequence
@@ -70,6 +71,58 @@ def record_reconstructions(model: nn.Module, split, *, index=None, read_seed: in
     return run_split(model, split, index=index, read_seed=read_seed).outputs
 
 
+def cached_reconstructions(model: nn.Module, split, *, index=None, read_seed: int = 0) -> torch.Tensor:
+    """:func:`record_reconstructions`, cached by the network's content, the samples and the read seed."""
+    index = np.arange(len(split)) if index is None else np.asarray(index)
+    key = {"model": model_fingerprint(model), "index": index.tolist(), "read_seed": read_seed}
+    return cache.load_or_run("inpainting-record", key,
+                             lambda: record_reconstructions(model, split, index=index, read_seed=read_seed),
+                             data_fingerprint=digits_fingerprint(split))
+
+
+@dataclass(frozen=True)
+class SemanticsRow:
+    """One early-stop semantics at one threshold: mean exit, network steps run per digit (the re-run pays
+    ``1 + 2 + ... + t`` to stop at t), MSEs and the wall time of the run (s)."""
+
+    semantics: str
+    eps: float
+    mean_exit: float
+    steps_per_digit: float
+    whole: float
+    damaged: float
+    seconds: float
+
+
+def compare_semantics(model: nn.Module, split, epsilons: Sequence[float], *, index=None,
+                      read_seed: int = 0) -> tuple[list[SemanticsRow], str, str]:
+    """Streaming early stop against the authors' re-run (:class:`~primekit.inference.consistency.RerunVAE`) at
+    every threshold, through the evaluation path; measured once per network, data and code, then loaded from the
+    cache with the date (UTC) and the machine it was measured on: ``(rows, measured_at, machine)``."""
+    from primekit.experiments.early_stop_timing import machine_description
+    from primekit.inference.consistency import RerunVAE
+
+    epsilons = _check_eps(epsilons)
+    index = np.arange(len(split)) if index is None else np.asarray(index)
+    key = {"model": model_fingerprint(model), "epsilons": epsilons, "index": index.tolist(), "read_seed": read_seed}
+
+    def compute():
+        rows = []
+        semantics = {"streaming": model, "re-run (authors)": RerunVAE(model, split.timesteps)}
+        for eps in epsilons:
+            for name, net in semantics.items():
+                run = run_split(net, split, index=index, policy=ConsistencyStop(eps), read_seed=read_seed)
+                exits = run.early.exit_step
+                steps = exits.sum() if name == "streaming" else (exits * (exits + 1) // 2).sum()
+                loss = mean_losses(run.early.prediction, split.targets(index))
+                rows.append(SemanticsRow(name, eps, exits.float().mean().item(), int(steps) / len(index),
+                                         loss["whole"], loss["damaged"], run.seconds))
+        measured = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+        return rows, measured, machine_description()
+
+    return cache.load_or_run("inpainting-semantics", key, compute, data_fingerprint=digits_fingerprint(split))
+
+
 def quality_at(outputs: torch.Tensor, clean: torch.Tensor, labels, classifier: nn.Module, eps: float | None) -> Quality:
     """The quality of recorded reconstructions ``outputs`` stopped by ``ConsistencyStop(eps)`` (None: at T)."""
     if eps is None:
@@ -110,8 +163,9 @@ def threshold_study(models: Mapping[str, nn.Module], split, classifier: nn.Modul
         for name, model in models.items():
             outputs = record_reconstructions(model, split, index=index, read_seed=read_seed)
             rows[name] = [quality_at(outputs, clean, labels, classifier, e) for e in epsilons + (None,)]
-            examples[name] = {e: (outputs[-1] if e is None else replay(outputs, ConsistencyStop(e)).prediction)[:n_examples]
-                              for e in epsilons + (None,)}
+            examples[name] = {  # clones: a view would store the whole recording with it
+                e: (outputs[-1] if e is None else replay(outputs, ConsistencyStop(e)).prediction)[:n_examples].clone()
+                for e in epsilons + (None,)}
         return ThresholdStudy(epsilons, rows, examples, index)
 
     return cache.load_or_run("inpainting-thresholds", key, compute, data_fingerprint=digits_fingerprint(split))

@@ -70,18 +70,16 @@ def largest_saving_within(rows: Sequence, timesteps: int, tolerance: float = 0.0
 
 
 def noise_table(sweep, levels: Sequence[float], eps: float | None, quantity: str = "damaged") -> Table:
-    """``quantity`` (mean ± spread over chips) of every method at each noise kind and level, at threshold ``eps``."""
-    header = ["method"] + [f"{kind} {100 * level:g} %" for kind in sweep.config.kinds for level in levels]
+    """``quantity`` (mean ± spread over chips) at threshold ``eps``: one row per noise kind and level, one column
+    per method (the methods are few, the levels many: this keeps the table within the page's width)."""
     body = []
-    for method in sweep.methods:
-        cells = [method]
-        for kind in sweep.config.kinds:
-            mean, spread = sweep.stats(method, kind, quantity, eps)
-            for level in levels:
-                i = list(sweep.config.levels).index(level)
-                cells.append(f"{mean[i]:.3f} ± {spread[i]:.3f}")
-        body.append(cells)
-    return Table.of(header, body)
+    for kind in sweep.config.kinds:
+        stats = {method: sweep.stats(method, kind, quantity, eps) for method in sweep.methods}
+        for level in levels:
+            i = list(sweep.config.levels).index(level)
+            body.append([f"{kind} {100 * level:g} %"] + [f"{stats[m][0][i]:.3f} ± {stats[m][1][i]:.3f}"
+                                                         for m in sweep.methods])
+    return Table.of(["noise"] + list(sweep.methods), body)
 
 
 def energy_table(rows_by_case: Mapping[str, Sequence], timesteps: int) -> Table:
@@ -125,3 +123,10 @@ def hybrid_components(counts, analogue_layers: Sequence[str], exit_step, config)
         key = component if component in ("neurons", "pooling", "state memory") else "digital layers"
         parts[key] = parts.get(key, 0.0) + pj
     return {k: v for k, v in parts.items() if v > 0}
+
+
+def semantics_table(rows: Sequence) -> Table:
+    """:func:`primekit.experiments.inpainting_runs.compare_semantics`'s rows as a table."""
+    return Table.of(("semantics", "ε", "mean exit", "steps run per digit", "MSE whole", "MSE square", "wall time"),
+                    [(r.semantics, f"{r.eps:g}", f"{r.mean_exit:.2f}", f"{r.steps_per_digit:.1f}", f"{r.whole:.3f}",
+                      f"{r.damaged:.3f}", f"{r.seconds:.2f} s") for r in rows])

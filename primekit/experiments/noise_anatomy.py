@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from primekit import cache
 from primekit.chip.deploy import ChipWeights, deploy
 from primekit.chip.memristor import MemristorConfig, equivalent_weight_noise, form
 from primekit.experiments.noise_sweep import NoiseSweep
@@ -111,6 +112,19 @@ def layer_noise_anatomy(model: nn.Module, split, memristor: MemristorConfig = Me
             current_noise=math.sqrt(noise / signal) if signal > 0 else float("inf"),
         ))
     return rows
+
+
+def cached_layer_noise_anatomy(model: nn.Module, split, memristor: MemristorConfig = MemristorConfig(), *,
+                               index=None, seed: int = 0) -> list[LayerNoise]:
+    """:func:`layer_noise_anatomy`, cached by the network's content, the device, the samples and the chip seed."""
+    from primekit.experiments.cached_runs import model_fingerprint
+    from primekit.experiments.training import frames_fingerprint
+
+    chosen = None if index is None else np.asarray(index).tolist()
+    key = {"model": model_fingerprint(model), "memristor": memristor, "index": chosen, "seed": seed}
+    return cache.load_or_run("noise-anatomy", key,
+                             lambda: layer_noise_anatomy(model, split, memristor, index=index, seed=seed),
+                             data_fingerprint=frames_fingerprint(split))
 
 
 class Margins(NamedTuple):
