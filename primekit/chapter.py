@@ -7,8 +7,8 @@
     chapter.glue_values({"acc_full": 0.963, "theta": chapter.theta})
 
 The constants every chapter shares (the read noise of "hardware PRIME", the authors' threshold) come from
-:mod:`primekit.profiles`, so two chapters never disagree about them. Glue (MyST-NB) is imported only when a
-value is glued, so primekit works without the book's packages.
+:mod:`primekit.profiles`, so two chapters never disagree about them. Glue writes MyST-NB's format through
+IPython alone, so primekit works without the book's packages.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from typing import Any, Mapping
 from primekit import profiles
 from primekit.data.datasets import SOURCE_NAMES
 from primekit.seeding import derive_seed, seed_everything
+
+
+#: MyST-NB's prefix of glued, hidden outputs (``myst_nb.ext.glue.GLUE_PREFIX``; tests/test_chapter.py checks it).
+GLUE_PREFIX = "application/papermill.record/"
 
 
 @dataclass
@@ -52,10 +56,17 @@ class Chapter:
         return derive_seed(self.profile.seed, f"{self.name}-chapter", purpose)
 
     def glue(self, name: str, value: Any) -> Any:
-        """Glue one value for the chapter's text (``{glue:text}`name```) without showing it; returns it."""
-        from myst_nb import glue
+        """Glue one value for the chapter's text (``{glue:text}`name```) without showing it; returns it.
 
-        glue(name, value, display=False)
+        The same display call as ``myst_nb.glue(name, value, display=False)``, made directly: importing MyST-NB's
+        glue module costs about 1.5 s per notebook (nbformat, jsonschema) and the call itself nothing.
+        """
+        from IPython.core.formatters import format_display_data
+        from IPython.display import display
+
+        bundle, metadata = format_display_data(value)
+        metadata["scrapbook"] = {"name": name, "mime_prefix": GLUE_PREFIX}
+        display({GLUE_PREFIX + kind: data for kind, data in bundle.items()}, raw=True, metadata=metadata)
         return value
 
     def glue_values(self, values: Mapping[str, Any], prefix: str = "") -> None:

@@ -24,3 +24,21 @@ def test_the_shared_constants_are_the_books():
 def test_a_chapter_needs_a_name():
     with pytest.raises(ValueError, match="name=''"):
         start_chapter("")
+
+
+def test_glue_sends_what_myst_nb_glue_sends(monkeypatch):
+    """primekit glues without importing MyST-NB's glue module (1.5 s per notebook); the display call is the same."""
+    import IPython.display
+    import myst_nb.ext.glue as myst_glue
+
+    from primekit.chapter import GLUE_PREFIX, Chapter
+    from primekit.profiles import get_profile
+
+    assert GLUE_PREFIX == myst_glue.GLUE_PREFIX
+    calls = []
+    monkeypatch.setattr(myst_glue, "ipy_display", lambda *args, **kwargs: calls.append((args, kwargs)))
+    monkeypatch.setattr(IPython.display, "display", lambda *args, **kwargs: calls.append((args, kwargs)))
+    for value in (0.125, "emulated N-MNIST", 7):
+        myst_glue.glue("x", value, display=False)
+        assert Chapter("c", get_profile("tiny"), None).glue("x", value) == value
+        assert calls[-1] == calls[-2] and "application/papermill.record/text/plain" in calls[-1][0][0]
