@@ -10,6 +10,8 @@ from primekit.tables import Table, percent
 #: The paper's inpainting headline numbers (arXiv v1 and the seed abstract; see the book's reproducibility notes).
 PAPER_RATIO_INPAINTING = 62.50
 PAPER_LOAD_SAVED_INPAINTING = 0.125
+#: The paper's T for inpainting (its 12.5 % is 2 of these 16 steps).
+PAPER_TIMESTEPS_INPAINTING = 16
 
 
 def _eps_text(eps: float | None) -> str:
