@@ -193,3 +193,51 @@ def test_layer_maps_check_their_arguments():
     with pytest.raises(ValueError, match="the draw keys name 3 samples but the layer's input has a batch of 2"):
         with draws.keyed(torch.arange(3), 0):
             source.apply(torch.ones(2, 3), LayerMap("linear"))
+
+
+def test_the_normal_table_has_unit_variance_and_gaussian_quantiles():
+    table = torch.from_numpy(draws.TABLE)
+    assert len(table) == 2**16 and table.mean().abs() < 1e-12 and (table.pow(2).mean() - 1).abs() < 1e-12
+    assert torch.equal(table, -table.flip(0))  # symmetric
+    # its k-th value is the Gaussian quantile of (k + 0.5) / 2**16, up to the variance rescale (< 0.1 %)
+    assert abs(table[49152].item() / torch.special.ndtri(torch.tensor(49152.5 / 65536, dtype=torch.float64)) - 1) < 1e-3
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_add_noise_kernel_equals_the_numpy_specification(dtype):
+    keys = draws.DrawKeys(torch.tensor([3, 0, 17]), step=5, seed=2)
+    mean = torch.randn(3, 7, 5, generator=primekit.make_generator(1), dtype=dtype)
+    variance = torch.rand(3, 7, 5, generator=primekit.make_generator(2), dtype=dtype)
+    variance[0, 0, 0] = -1e-9  # rounding below zero counts as zero
+    got = draws.add_noise(mean, variance, stream=4, keys=keys)
+    z = torch.from_numpy(draws.table_normal_reference(35, draws._sample_keys(keys, 4))).reshape(3, 7, 5)
+    expected = mean.double() + variance.double().clamp_min(0).sqrt() * z
+    assert torch.allclose(got.double(), expected, rtol=0, atol=1e-6 if dtype == torch.float32 else 1e-14)
+    assert torch.equal(draws.table_normal((7, 5), 4, keys, dtype=torch.float64), z)
+    # keyed: a sample alone gets the values it gets in any batch, in place or not
+    alone = draws.add_noise(mean[1:2].clone(), variance[1:2], 4, draws.DrawKeys(torch.tensor([0]), 5, 2),
+                            out=None)
+    assert torch.equal(alone, got[1:2])
+    buffer = mean.clone()
+    assert draws.add_noise(buffer, variance, 4, keys, out=buffer) is buffer and torch.equal(buffer, got)
+
+
+def test_table_normals_are_independent_standard_normals():
+    n = 20000
+    z = draws.table_normal((n,), 1, draws.DrawKeys(torch.arange(2), step=0)).double()
+    for row in z:
+        assert abs(row.mean().item()) < 5 / math.sqrt(n) and abs(row.var().item() - 1) < 5 * math.sqrt(2 / n)
+    assert abs(torch.corrcoef(z)[0, 1].item()) < 5 / math.sqrt(n)
+    assert abs(torch.corrcoef(torch.stack([z[0, :-1], z[0, 1:]]))[0, 1].item()) < 5 / math.sqrt(n)  # neighbours
+    other_step = draws.table_normal((n,), 1, draws.DrawKeys(torch.arange(1), step=1)).double()
+    assert abs(torch.corrcoef(torch.stack([z[0], other_step[0]]))[0, 1].item()) < 5 / math.sqrt(n)
+
+
+def test_add_noise_refuses_mismatched_input():
+    keys = draws.DrawKeys(torch.arange(2), 0)
+    with pytest.raises(ValueError, match="must have the same shape"):
+        draws.add_noise(torch.zeros(2, 3), torch.zeros(2, 4), 0, keys)
+    with pytest.raises(ValueError, match=r"one row per keyed sample \(2\)"):
+        draws.add_noise(torch.zeros(3, 3), torch.zeros(3, 3), 0, keys)
+    with pytest.raises(ValueError, match="no draw keys are set"):
+        draws.add_noise(torch.zeros(2, 3), torch.zeros(2, 3), 0)

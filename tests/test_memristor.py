@@ -171,7 +171,7 @@ def test_bad_shapes_and_levels_raise():
         memristor.reset_pruned(pairs, torch.ones(3, 4, dtype=torch.bool), CONFIG)
     with pytest.raises(ValueError, match=r"voltages have 5 rows but the crossbar has 4"):
         memristor.crossbar_currents(torch.ones(5), pairs)
-    with pytest.raises(ValueError, match=r"level=-0\.2 must be >= 0"):
+    with pytest.raises(ValueError, match=r"level=-0\.2 must be a finite number >= 0"):
         memristor.equivalent_weight_noise(pairs, -0.2)
     with pytest.raises(ValueError, match=r"g_plus has shape"):
         Pairs(torch.ones(2, 2), torch.ones(3))
@@ -252,7 +252,7 @@ def test_crossbar_sweep_is_reproducible_per_seed():
 def test_crossbar_sweep_rejects_bad_input():
     pairs = memristor.form((4, 3), CONFIG)
     v = torch.ones(2, 4)
-    with pytest.raises(ValueError, match=r"level=-0\.1 must be >= 0"):
+    with pytest.raises(ValueError, match=r"level=-0\.1 must be a finite number >= 0"):
         memristor.crossbar_error_vs_read_noise(pairs, v, [0.0, -0.1])
     with pytest.raises(ValueError, match=r"repeats=0 must be a positive integer"):
         memristor.crossbar_error_vs_read_noise(pairs, v, [0.1], repeats=0)

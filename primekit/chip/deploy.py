@@ -21,7 +21,16 @@ import torch
 from torch import nn
 
 from primekit.checks import is_number
-from primekit.chip.memristor import MemristorConfig, Pairs, program, read, reset_pruned, weights_to_pairs
+from primekit.chip.memristor import (
+    MemristorConfig,
+    Pairs,
+    form,
+    program,
+    read,
+    reset_pruned,
+    weight_noise_variance,
+    weights_to_pairs,
+)
 from primekit.seeding import derive_seed
 from primekit.snn import draws
 from primekit.snn.weight_sources import LayerMap, WeightSource
@@ -31,14 +40,15 @@ class ChipWeights(WeightSource):
     """Weights held by memristor pairs: ``weight_scale * (G+ - G-)`` (``kappa``, conductances in uS).
 
     ``read()`` returns the noise-free weights. ``apply`` computes a layer's output currents from the cells
-    as a chip reads them: every cell of conductance ``G`` is seen as ``G (1 + read_noise * eps)`` with
-    ``eps ~ N(0, 1)`` fresh at every read, so weight ``w_ij`` has read-noise variance
-    ``(kappa * read_noise)^2 (G+_ij^2 + G-_ij^2)``. Two read modes (``config.read_mode``):
+    as a chip reads them: every read draws the device's read noise afresh (``config.noise_model``; cell-relative:
+    every cell of conductance ``G`` is seen as ``G (1 + read_noise * eps)``, ``eps ~ N(0, 1)``, so weight
+    ``w_ij`` has read-noise variance ``(kappa * read_noise)^2 (G+_ij^2 + G-_ij^2)``; weight-relative:
+    ``(read_noise * w_ij)^2``). Two read modes (``config.read_mode``):
 
     - ``"per-sample"`` (default): every sample gets its own read at every step, as a chip that processes
       samples one by one. The output current is its noiseless mean (the map with ``kappa (G+ - G-)``) plus
       a Gaussian current whose per-output variance is the same map applied to the squared inputs with the
-      squared per-cell noise scales, ``sum_i x_i^2 (kappa read_noise)^2 (G+_i^2 + G-_i^2)``. This is exact
+      squared per-weight noise scales, ``sum_i x_i^2 var(w_i)`` (:meth:`noise_variance`). This is exact
       in the mean and in each output's variance as long as no read cell clips at the device range; as a
       model it treats the outputs of one read as independent (on a real array two outputs that share
       input rows share nothing, but a convolution reuses each cell at every output position, which the
@@ -97,8 +107,10 @@ class ChipWeights(WeightSource):
         return self.pairs.weights(self.config)
 
     def noise_variance(self) -> torch.Tensor:
-        """Each weight's read-noise variance, ``(weight_scale * read_noise)^2 (G+^2 + G-^2)`` (weight units^2)."""
-        return (self.config.weight_scale * self.config.read_noise) ** 2 * (self.g_plus ** 2 + self.g_minus ** 2)
+        """Each weight's read-noise variance (weight units^2) under the device's ``noise_model``: cell-relative
+        ``(weight_scale * read_noise)^2 (G+^2 + G-^2)``, weight-relative ``(read_noise * w)^2``
+        (:func:`primekit.chip.memristor.weight_noise_variance`)."""
+        return weight_noise_variance(self.pairs, self.config.read_noise, self.config)
 
     def _keys(self, batch_size: int) -> draws.DrawKeys:
         keys = draws.current_keys()
@@ -126,11 +138,11 @@ class ChipWeights(WeightSource):
         variance_kernel = self.noise_variance()
         if mask is not None:
             variance_kernel = variance_kernel * mask
-        std = layer_map(x * x, variance_kernel).clamp_min_(0.0).sqrt_()
-        noise = draws.normal(mean.shape[1:], self.read_seed, keys, dtype=mean.dtype)
-        if torch.is_grad_enabled() and (mean.requires_grad or std.requires_grad):
-            return torch.addcmul(mean, std, noise)
-        return noise.mul_(std).add_(mean)  # in place: no fresh output buffer per layer and step
+        variance = layer_map(x * x, variance_kernel)
+        if torch.is_grad_enabled() and (mean.requires_grad or variance.requires_grad):
+            noise = draws.table_normal(mean.shape[1:], self.read_seed, keys, dtype=mean.dtype)
+            return torch.addcmul(mean, variance.clamp_min(0.0).sqrt(), noise)
+        return draws.add_noise(mean, variance, self.read_seed, keys, out=mean)  # in place, one pass
 
     def extra_repr(self) -> str:
         return (f"shape={tuple(self.shape)}, read_noise={self.config.read_noise}, "
@@ -150,14 +162,27 @@ class DeployReport:
 Mapping = Callable[[str, WeightSource, "torch.Tensor | None"], tuple[Pairs, MemristorConfig, int]]
 
 
+def written_pairs(source: WeightSource, keep: torch.Tensor | None, device: MemristorConfig) -> torch.Tensor | None:
+    """The pairs a method writes when it is put on a chip (bool mask; None: every pair).
+
+    Weights that come from software (trained or random) are written to target conductances: every pair.
+    A layer already on a formed chip (:class:`ChipWeights`, Memristor Pruning) keeps its kept cells as
+    formed - never written - so its only programming events are the RESETs of its pruned pairs. With
+    ``device.programming_targets == "every-cell"`` every pair counts as written (the as-formed cells too).
+    """
+    if not isinstance(source, ChipWeights) or device.programming_targets == "every-cell":
+        return None
+    return torch.zeros(source.shape, dtype=torch.bool) if keep is None else ~keep.detach()
+
+
 def _place(model: nn.Module, seed: int, mapping: Mapping, caller: str,
            only=None) -> tuple[nn.Module, dict[str, dict]]:
     """The one deployment loop: a copy of ``model`` whose every weight source is a programmed chip.
 
     For every submodule with a ``weight_source``: ``mapping`` gives its pairs and device, the pairs it
-    prunes (its ``keep_mask()``, if any) are RESET, the pairs are programmed with the device's programming
-    noise, and the layer reads them through a :class:`ChipWeights`; RESET, programming and reads use the
-    per-layer seeds ``derive_seed(seed, "reset" | "program" | "read", name)``.
+    prunes (its ``keep_mask()``, if any) are RESET, the pairs it writes (:func:`written_pairs`) get the
+    device's programming noise, and the layer reads them through a :class:`ChipWeights`; RESET, programming
+    and reads use the per-layer seeds ``derive_seed(seed, "reset" | "program" | "read", name)``.
     """
     chip_model = copy.deepcopy(model)
     records = {}
@@ -175,7 +200,7 @@ def _place(model: nn.Module, seed: int, mapping: Mapping, caller: str,
             pairs, device, clipped = mapping(name, source, keep)
         if keep is not None:
             pairs = reset_pruned(pairs, keep.detach(), device, derive_seed(seed, "reset", name))
-        pairs = program(pairs, device, derive_seed(seed, "program", name))
+        pairs = program(pairs, device, derive_seed(seed, "program", name), written_pairs(source, keep, device))
         module.weight_source = ChipWeights(pairs, device, derive_seed(seed, "read", name),
                                            includes_pruning=keep is not None)
         records[name] = {"clipped": clipped, "reset": 0 if keep is None else int((~keep).sum()),
@@ -194,8 +219,9 @@ def deploy(model: nn.Module, config: MemristorConfig = MemristorConfig(), seed: 
 
     Every layer is mapped with the device's ``weight_scale``: a :class:`ChipWeights` source keeps its formed
     conductances; other sources are mapped with :func:`primekit.chip.memristor.weights_to_pairs` (clipped
-    cells counted). Then RESET, programming noise (``config.programming_noise``, seeded per layer from
-    ``seed``) and reads with ``config.read_noise`` in ``config.read_mode`` (see :func:`_place`).
+    cells counted). Then RESET, programming noise (``config.programming_noise`` on the pairs each method
+    writes, :func:`written_pairs`; seeded per layer from ``seed``) and reads with ``config.read_noise`` in
+    ``config.read_mode``, both under ``config.noise_model`` (see :func:`_place`).
     """
     if not isinstance(config, MemristorConfig):
         raise ValueError(f"config must be a MemristorConfig, got {type(config).__name__}")
@@ -263,3 +289,30 @@ def reseed_reads(model: nn.Module, seed: int) -> None:
     for name, module in model.named_modules():
         if isinstance(module, ChipWeights):
             module.reseed(derive_seed(seed, "read", name))
+
+
+def on_fresh_chip(model: nn.Module, seed: int, config: MemristorConfig | None = None) -> nn.Module:
+    """A copy of ``model`` whose as-formed chip layers (:class:`ChipWeights`) are replaced by a freshly formed
+    chip: the same device, other random conductances (layer ``name`` formed with ``derive_seed(seed, "chip",
+    name)``), the same scores and so the same topology. Other layers are untouched.
+
+    This is the *chip transfer* experiment: a topology trained on one chip's random conductances, used on
+    another chip. ``config``: the device to form (default: each layer's own).
+    """
+    if config is not None and not isinstance(config, MemristorConfig):
+        raise ValueError(f"config must be a MemristorConfig or None, got {type(config).__name__}")
+    fresh = copy.deepcopy(model)
+    replaced = 0
+    for name, module in fresh.named_modules():
+        source = getattr(module, "weight_source", None)
+        if isinstance(source, ChipWeights):
+            if source.includes_pruning:
+                raise ValueError(f"layer {name!r} is already deployed (its pruned pairs are RESET): move the trained "
+                                 f"model to a fresh chip, then deploy it")
+            device = config or source.config
+            pairs = form(source.shape, device, derive_seed(seed, "chip", name))
+            module.weight_source = ChipWeights(pairs, device, source.read_seed, source.includes_pruning)
+            replaced += 1
+    if replaced == 0:
+        raise ValueError("model has no as-formed chip layer (ChipWeights): nothing to move to a fresh chip")
+    return fresh

@@ -10,22 +10,32 @@ pipeline, with one knob per noise term):
    part (redrawn at every re-programming, see :func:`reprogram_cycles`).
 2. :func:`reset_pruned` - pruned pairs are RESET: both cells go to the high-resistance state
    ``g_reset_us`` (small spread), so the pair's weight is near zero but not exactly zero.
-3. :func:`program` - *programming noise*: writing the pairs onto a chip misses every cell's intended
-   conductance by a relative error ``programming_noise`` (fixed once per chip seed).
-4. :func:`read` - *read noise*: every read of the array sees each cell's conductance with a fresh
-   relative fluctuation ``read_noise`` (in an SNN: every timestep).
+3. :func:`program` - *programming noise*: writing pairs misses their targets by ``programming_noise``
+   (fixed once per chip seed).
+4. :func:`read` - *read noise*: every read (in an SNN, every timestep) sees a fresh ``read_noise``.
 
-Both noises act on each cell's own conductance, on G+ and G- separately: noise lives in devices, not
-in weights. :func:`equivalent_weight_noise` converts a cell-level level into the weight-level spread it
-causes. Zero noise is the identity. The numbers in :class:`MemristorConfig` are illustrative defaults
-chosen so that ``G+ - G-`` has the spread of the authors' software weights (std 6.352 uS); the paper
-does not report its devices' conductance range or noise magnitudes.
+How a noise level acts is the device's ``noise_model`` (:data:`NOISE_MODELS`), the same for both noises:
+
+- ``"cell-relative"`` (default): each cell, G+ and G- separately, moves by ``level * G * eps``: noise
+  lives in devices, so a small weight held by two mid-range cells gets a large error;
+- ``"weight-relative"``: the pair's weight moves by ``level * w * eps`` (split evenly between its two
+  cells), as the authors' code adds ``w + sigma w eps`` to its weights before masking; a pruned (RESET,
+  near-zero) weight carries almost none. Their code uses it as read noise; using it for programming too is
+  our choice;
+- ``"state-independent"``: each cell moves by a fixed ``level * g_mean_us`` uS whatever its state (5 % is
+  1 uS with the defaults), so RESET cells are as noisy as any other.
+
+Programming noise moves only the cells a method *writes* (``programming_targets``, see
+:func:`primekit.chip.deploy.deploy`). :func:`equivalent_weight_noise` converts a level into the weight
+spread it causes. Zero noise is the identity. The numbers in :class:`MemristorConfig` are illustrative defaults chosen so that ``G+ - G-`` has
+the spread of the authors' software weights (std 6.352 uS); the paper reports neither its devices'
+conductance range nor their noise magnitudes.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -34,6 +44,10 @@ from primekit.seeding import derive_seed, make_generator
 
 #: How a simulated chip reads a batch: every sample its own read, or one read shared by the batch.
 READ_MODES = ("per-sample", "per-step")
+#: How a noise level acts on a pair: relative to each cell, to the pair's weight, or fixed in uS per cell.
+NOISE_MODELS = ("cell-relative", "weight-relative", "state-independent")
+#: Which cells programming noise moves: those a method writes, or every cell (as-formed cells included).
+PROGRAMMING_TARGETS = ("written", "every-cell")
 
 
 @dataclass(frozen=True)
@@ -51,8 +65,17 @@ class MemristorConfig:
         g_reset_spread_us: std of the RESET conductance.
         read_voltage_v: voltage applied to a row during a read (for currents and energy).
         weight_scale: network weight per uS of ``G+ - G-`` (the authors' code: 0.01).
-        programming_noise: relative std of a cell's deviation from its intended conductance, once per chip.
-        read_noise: relative std of a cell's conductance fluctuation, redrawn at every read.
+        programming_noise: level of the deviation from the intended conductance, once per chip (0.05 = 5 %;
+            what it is relative to is ``noise_model``).
+        read_noise: level of the conductance fluctuation redrawn at every read (same units).
+        noise_model: how both levels act (:data:`NOISE_MODELS`): ``"cell-relative"`` (std ``level * G`` per
+            cell), ``"weight-relative"`` (std ``level * |w|`` per weight, the authors' code) or
+            ``"state-independent"`` (std ``level * g_mean_us`` uS per cell).
+        programming_targets: which cells programming noise moves (:data:`PROGRAMMING_TARGETS`):
+            ``"written"`` (default): the cells a method writes - mapped (e.g. weight-tuned) weights and RESET
+            pairs - while the as-formed cells Memristor Pruning keeps are never written and stay as formed;
+            ``"every-cell"``: every cell, as-formed ones included, as if the whole array were re-written
+            (the book's earlier model; it removes the difference between the methods by construction).
         read_mode: how a simulated chip reads a batch (see :class:`primekit.chip.deploy.ChipWeights`):
             ``"per-sample"`` (default) gives every sample its own read at every step, as a chip that
             processes the samples one by one; ``"per-step"`` draws one cell-level read per step for the
@@ -71,21 +94,26 @@ class MemristorConfig:
     programming_noise: float = 0.0
     read_noise: float = 0.0
     read_mode: str = "per-sample"
+    noise_model: str = "cell-relative"
+    programming_targets: str = "written"
 
     def __post_init__(self) -> None:
-        if self.read_mode not in READ_MODES:
-            raise ValueError(f"read_mode={self.read_mode!r} must be one of {READ_MODES}")
+        for name, allowed in (("read_mode", READ_MODES), ("noise_model", NOISE_MODELS),
+                              ("programming_targets", PROGRAMMING_TARGETS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name}={getattr(self, name)!r} must be one of {allowed}")
         check_non_negative(self, "g_device_spread_us", "g_cycle_spread_us", "g_reset_spread_us",
                            "programming_noise", "read_noise", "g_min_us")
         check_positive(self, "read_voltage_v", "weight_scale")
+        for name in ("programming_noise", "read_noise", "g_max_us", "g_mean_us"):
+            if is_number(getattr(self, name)) and not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name}={getattr(self, name)!r} must be finite")
         if not (is_number(self.g_max_us) and self.g_max_us > self.g_min_us):
             raise ValueError(f"g_max_us={self.g_max_us!r} must be > g_min_us={self.g_min_us!r}")
         for name in ("g_mean_us", "g_reset_us"):
             value = getattr(self, name)
             if not (is_number(value) and self.g_min_us <= value <= self.g_max_us):
-                raise ValueError(
-                    f"{name}={value!r} must lie in the device range [{self.g_min_us}, {self.g_max_us}] uS"
-                )
+                raise ValueError(f"{name}={value!r} must lie in the device range [{self.g_min_us}, {self.g_max_us}] uS")
 
     @property
     def g_formed_spread_us(self) -> float:
@@ -98,15 +126,9 @@ class MemristorConfig:
         return 0.5 * (self.g_min_us + self.g_max_us)
 
     def with_noise(self, *, programming: float | None = None, read: float | None = None) -> "MemristorConfig":
-        """A copy with other noise levels."""
-        from dataclasses import replace
-
-        changes = {}
-        if programming is not None:
-            changes["programming_noise"] = programming
-        if read is not None:
-            changes["read_noise"] = read
-        return replace(self, **changes)
+        """A copy with other noise levels (None keeps a level)."""
+        changes = {"programming_noise": programming, "read_noise": read}
+        return replace(self, **{name: value for name, value in changes.items() if value is not None})
 
 
 @dataclass(frozen=True)
@@ -122,9 +144,7 @@ class Pairs:
 
     def __post_init__(self) -> None:
         if self.g_plus.shape != self.g_minus.shape:
-            raise ValueError(
-                f"g_plus has shape {tuple(self.g_plus.shape)} but g_minus has {tuple(self.g_minus.shape)}"
-            )
+            raise ValueError(f"g_plus has shape {tuple(self.g_plus.shape)} but g_minus has {tuple(self.g_minus.shape)}")
         if self.reset is not None and self.reset.shape != self.g_plus.shape:
             raise ValueError(f"reset has shape {tuple(self.reset.shape)}, the pairs {tuple(self.g_plus.shape)}")
 
@@ -211,38 +231,81 @@ def reset_pruned(pairs: Pairs, keep: torch.Tensor, config: MemristorConfig = Mem
     )
 
 
-def _relative_noise(pairs: Pairs, level: float, generator: torch.Generator, config: MemristorConfig) -> Pairs:
-    if level == 0:
-        return pairs
-    noisy = [
-        (g * (1.0 + level * _normal(g.shape, generator))).clamp(config.g_min_us, config.g_max_us)
-        for g in (pairs.g_plus, pairs.g_minus)
-    ]
-    return Pairs(noisy[0], noisy[1], pairs.reset)
-
-
 def _check_level(name: str, level) -> float:
-    if not (is_number(level) and level >= 0):
-        raise ValueError(f"{name}={level!r} must be >= 0 (relative std, e.g. 0.05 for 5 %)")
+    if not (is_number(level) and math.isfinite(level) and level >= 0):
+        raise ValueError(f"{name}={level!r} must be a finite number >= 0 (e.g. 0.05 for 5 %)")
     return float(level)
 
 
-def program(pairs: Pairs, config: MemristorConfig = MemristorConfig(), seed: int = 0) -> Pairs:
-    """Write ``pairs`` onto a chip: each cell lands at ``G (1 + programming_noise * eps)``, eps ~ N(0, 1).
+def cell_noise_std(g: torch.Tensor, level: float, config: MemristorConfig) -> torch.Tensor:
+    """Std (uS) of each cell's noise at ``level`` under a cell model: ``level * G`` (cell-relative) or
+    ``level * g_mean_us`` everywhere (state-independent). The weight-relative model has no per-cell std."""
+    if config.noise_model == "cell-relative":
+        return level * g
+    if config.noise_model == "state-independent":
+        return torch.full_like(g, level * config.g_mean_us)
+    raise ValueError(f"noise_model={config.noise_model!r} acts on weights, not cells: use weight_noise_variance")
 
-    The deviation is fixed by ``seed`` (one chip); zero programming noise returns ``pairs`` unchanged.
+
+def weight_noise_variance(pairs: Pairs, level: float, config: MemristorConfig) -> torch.Tensor:
+    """Each weight's noise variance at ``level`` (weight units^2), ignoring clipping at the device range.
+
+    Cell models: ``kappa^2 (s(G+)^2 + s(G-)^2)`` with :func:`cell_noise_std` ``s``; weight-relative:
+    ``(level * w)^2``.
+    """
+    level = _check_level("level", level)
+    if config.noise_model == "weight-relative":
+        return (level * pairs.weights(config)) ** 2
+    stds = [cell_noise_std(g, level, config) for g in (pairs.g_plus, pairs.g_minus)]
+    return config.weight_scale**2 * (stds[0] ** 2 + stds[1] ** 2)
+
+
+def perturb(pairs: Pairs, level: float, generator: torch.Generator, config: MemristorConfig) -> Pairs:
+    """One draw of noise at ``level`` on every pair, under ``config.noise_model``; clipped to the device range.
+
+    Cell models draw ``eps`` for every G+ cell, then for every G- cell: ``G + s(G) eps``. The weight-relative
+    model draws one ``eps`` per pair and moves G+ up and G- down by ``level w eps / (2 kappa)`` each, so the
+    weight becomes ``w (1 + level eps)`` (unless a cell clips). Zero level returns ``pairs`` itself.
+    """
+    level = _check_level("level", level)
+    if level == 0:
+        return pairs
+    if config.noise_model == "weight-relative":
+        half = level * (pairs.g_plus - pairs.g_minus) * _normal(pairs.shape, generator) / 2.0
+        noisy = [pairs.g_plus + half, pairs.g_minus - half]
+    else:
+        noisy = [g + cell_noise_std(g, level, config) * _normal(g.shape, generator)
+                 for g in (pairs.g_plus, pairs.g_minus)]
+    return Pairs(*(g.clamp(config.g_min_us, config.g_max_us) for g in noisy), pairs.reset)
+
+
+def program(pairs: Pairs, config: MemristorConfig = MemristorConfig(), seed: int = 0,
+            written: torch.Tensor | None = None) -> Pairs:
+    """Write ``pairs`` onto a chip: each written pair misses its target by one draw of ``programming_noise``
+    (:func:`perturb`), fixed by ``seed`` (one chip).
+
+    ``written``: bool mask of the pairs that are written (None: all). Unwritten pairs keep their values bit
+    for bit; the draws are the same whatever the mask, so a pair's error depends only on the seed. Zero
+    programming noise returns ``pairs`` unchanged.
     """
     level = _check_level("programming_noise", config.programming_noise)
-    return _relative_noise(pairs, level, make_generator(seed), config)
+    noisy = perturb(pairs, level, make_generator(seed), config)
+    if written is None or noisy is pairs:
+        return noisy
+    written = torch.as_tensor(written, dtype=torch.bool)
+    if written.shape != pairs.shape:
+        raise ValueError(f"written has shape {tuple(written.shape)} but the pairs have {tuple(pairs.shape)}")
+    return Pairs(torch.where(written, noisy.g_plus, pairs.g_plus),
+                 torch.where(written, noisy.g_minus, pairs.g_minus), pairs.reset)
 
 
 def read(pairs: Pairs, config: MemristorConfig, generator: torch.Generator) -> Pairs:
-    """One read of the array: each cell seen as ``G (1 + read_noise * eps)``, eps redrawn at every call.
+    """One read of the array: one draw of ``read_noise`` (:func:`perturb`), redrawn at every call.
 
     Like programmed values, read values are clipped to the device range (a conductance cannot be negative).
     """
     level = _check_level("read_noise", config.read_noise)
-    return _relative_noise(pairs, level, generator, config)
+    return perturb(pairs, level, generator, config)
 
 
 def crossbar_currents(voltages: torch.Tensor, pairs: Pairs) -> torch.Tensor:
@@ -261,26 +324,24 @@ def crossbar_currents(voltages: torch.Tensor, pairs: Pairs) -> torch.Tensor:
 
 
 def equivalent_weight_noise(pairs: Pairs, level: float, config: MemristorConfig = MemristorConfig()) -> float:
-    """The weight-level spread that cell-level relative noise ``level`` causes, relative to the weights' spread.
+    """The weight-level spread that noise ``level`` causes, relative to the weights' spread: the root-mean-square
+    of :func:`weight_noise_variance` over the array divided by the std of the weights.
 
-    Noise ``level * G`` on both cells adds weight noise of std ``weight_scale * level * sqrt(G+^2 + G-^2)``
-    to each pair; this returns its root-mean-square over the array divided by the std of the weights.
-    Because both cells sit near ``g_mean`` while their difference is small, a few percent of cell noise is
-    a much larger fraction of the weights (about ``level * sqrt(g_mean^2 + s^2) / s`` for formed cells).
+    Cell-relative noise ``level * G`` on both cells gives each weight a std ``kappa level sqrt(G+^2 + G-^2)``;
+    because both cells sit near ``g_mean`` while their difference is small, a few percent of cell noise is a
+    much larger fraction of the weights (about ``level * sqrt(g_mean^2 + s^2) / s`` for formed cells). The
+    weight-relative model gives about ``level`` itself.
     """
-    level = _check_level("level", level)
     weights = pairs.weights(config)
-    noise_var = (config.weight_scale * level) ** 2 * (pairs.g_plus**2 + pairs.g_minus**2)
-    return float(noise_var.mean().sqrt() / weights.std())
+    return float(weight_noise_variance(pairs, level, config).mean().sqrt() / weights.std())
 
 
 @dataclass(frozen=True)
 class ReadNoiseSweep:
     """Relative crossbar output errors at several read-noise levels (see :func:`crossbar_error_vs_read_noise`).
 
-    Attributes:
-        levels: the relative read-noise levels, shape ``[L]`` (0.05 = 5 %).
-        errors: relative output error of every repeat, shape ``[L, R]`` (0.1 = 10 %).
+    ``levels``: the read-noise levels ``[L]`` (0.05 = 5 %); ``errors``: relative output error of every
+    repeat, ``[L, R]`` (0.1 = 10 %).
     """
 
     levels: torch.Tensor
@@ -294,9 +355,7 @@ class ReadNoiseSweep:
     @property
     def spread(self) -> torch.Tensor:
         """Standard deviation of the relative error over repeats, ``[L]`` (zeros for a single repeat)."""
-        if self.errors.shape[1] < 2:
-            return torch.zeros_like(self.levels)
-        return self.errors.std(dim=1)
+        return torch.zeros_like(self.levels) if self.errors.shape[1] < 2 else self.errors.std(dim=1)
 
 
 def relative_output_error(ideal: torch.Tensor, noisy: torch.Tensor) -> float:
@@ -313,20 +372,17 @@ def crossbar_error_vs_read_noise(pairs: Pairs, voltages: torch.Tensor, levels, r
                                  config: MemristorConfig = MemristorConfig(), seed: int = 0) -> ReadNoiseSweep:
     """How much read noise perturbs a crossbar's output currents, for each level in ``levels``.
 
-    For every level and repeat the array is read once (:func:`read` with ``read_noise = level``) and
-    all input vectors ``voltages`` (``[B, rows]`` in V) are applied to that read; the error is
-    :func:`relative_output_error` of the noisy currents against the noise-free ones
-    (:func:`crossbar_currents`, computed in float64). Repeat ``r`` uses the same random draws at every
-    level (common random numbers, seed derived from ``seed`` and ``r``), so the curves differ only by
-    the level: without clipping the error is exactly proportional to it.
+    For every level and repeat the array is read once (:func:`read`) and all input vectors ``voltages``
+    (``[B, rows]``, V) are applied to that read; the error is :func:`relative_output_error` against the
+    noise-free currents (float64). Repeat ``r`` uses the same draws at every level (common random numbers),
+    so without clipping the error is exactly proportional to the level.
 
-    For one-hot inputs the expected squared error is the squared :func:`equivalent_weight_noise`; for
-    other inputs with zero-mean random weights it is close to it.
+    For one-hot inputs the expected squared error is the squared :func:`equivalent_weight_noise` (close to it
+    for other inputs with zero-mean random weights).
     """
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats={repeats!r} must be a positive integer")
-    levels = [_check_level("level", float(level) if isinstance(level, torch.Tensor) else level)
-              for level in levels]
+    levels = [_check_level("level", float(level) if isinstance(level, torch.Tensor) else level) for level in levels]
     if not levels:
         raise ValueError("levels is empty: give at least one read-noise level")
     exact = Pairs(pairs.g_plus.double(), pairs.g_minus.double(), pairs.reset)

@@ -14,9 +14,16 @@ and the step (:func:`keyed`, a context manager around ``model.step``); a layer t
 :func:`current_keys` and calls :func:`normal` / :func:`uniform`, which return ``[B, *shape]`` with row
 ``b`` drawn from the stream of sample ``samples[b]``.
 
-Implementation: one torch CPU generator re-seeded per (sample, stream, step) with a 64-bit mix
-(splitmix64) of the four keys folded to the 32 bits torch's Mersenne twister accepts, then one
-``torch.randn`` / ``torch.rand`` of the sample's values. Re-seeding costs about a microsecond, so the
+Implementation of :func:`normal` / :func:`uniform`: one torch CPU generator re-seeded per (sample, stream,
+step) with a 64-bit mix (splitmix64) of the four keys folded to the 32 bits torch's Mersenne twister accepts,
+then one ``torch.randn`` / ``torch.rand`` of the sample's values.
+
+:func:`add_noise` (the chip's per-sample read, millions of values per step) is counter-based instead: value
+``i`` of a sample is ``TABLE[16 bits of splitmix64(key + i // 4)]``, one 64-bit hash giving four values, where
+``TABLE`` holds the 65,536 equiprobable quantiles of N(0, 1) rescaled to unit variance. So its values have
+mean 0 and variance 1 exactly, are cut at +-4.2 sigma (probability 3e-5 for a true Gaussian), and cost one hash
+per four values inside one pass that also forms ``mean + sqrt(variance) * z``: about 4x cheaper than
+``torch.randn`` and its arithmetic (measured in ``python -m primekit bench``). Re-seeding costs about a microsecond, so the
 draw costs about what one batched ``torch.randn`` of the same size costs (measured in
 ``python -m primekit bench``). Two different keys share a stream with probability 2^-32 per pair (the
 seed width of torch's CPU generator); at 10^5 keys per run that is a handful of pairs of (sample, step,
@@ -25,6 +32,7 @@ layer) draws that repeat each other somewhere in a run, which no statistic of a 
 
 from __future__ import annotations
 
+import importlib.util
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Callable, Iterator, NamedTuple
@@ -168,3 +176,106 @@ def shared_generator(stream: int, step: int, seed: int = 0) -> torch.Generator:
 
 
 _SHARED = 0x5348415245445F52  # "SHARED_R": the label of the batch-shared streams
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_TABLE_BITS = 16
+
+
+def _normal_table() -> np.ndarray:
+    """The 2**16 equiprobable quantiles of N(0, 1), ``ndtri((k + 0.5) / 2**16)``, rescaled to unit variance."""
+    size = 1 << _TABLE_BITS
+    table = torch.special.ndtri((torch.arange(size, dtype=torch.float64) + 0.5) / size)
+    return (table / table.pow(2).mean().sqrt()).numpy()
+
+
+TABLE = _normal_table()
+
+
+def _sample_keys(keys: DrawKeys, stream: int) -> np.ndarray:
+    """The 64-bit counter base of every sample of ``keys`` for ``stream`` (``[B]`` uint64)."""
+    stream = _check_stream(stream)
+    with np.errstate(over="ignore"):
+        return _splitmix(_splitmix(_base(keys.seed, stream, keys.step) ^ keys.samples.numpy().astype(np.uint64))
+                         ^ np.uint64(_TABLE_KEY))
+
+
+_TABLE_KEY = 0x5441424C455F4E31  # "TABLE_N1": table draws never share a stream with normal()
+
+
+def table_normal_reference(n: int, sample_keys: np.ndarray) -> np.ndarray:
+    """The table normals of :func:`add_noise`, ``[B, n]`` float64, computed with NumPy (the specification the
+    compiled kernel is tested against)."""
+    words = np.arange((n + 3) // 4, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        mixed = _splitmix(sample_keys[:, None] + words[None, :] * _GOLDEN)  # [B, words]
+    chunks = (mixed[:, :, None] >> (np.uint64(16) * np.arange(4, dtype=np.uint64))) & np.uint64(0xFFFF)
+    return TABLE[chunks.reshape(len(sample_keys), -1)[:, :n].astype(np.int64)]
+
+
+_KERNEL = None
+
+
+def _kernel():
+    """The compiled pass ``out = mean + sqrt(max(variance, 0)) * z`` (Numba, parallel over samples)."""
+    global _KERNEL
+    if _KERNEL is None:
+        import numba
+
+        @numba.njit(parallel=True, cache=True, nogil=True)
+        def noisy(mean, variance, out, sample_keys, table):  # pragma: no cover - compiled
+            batch, n = mean.shape
+            golden, mask = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xFFFF)
+            for b in numba.prange(batch):
+                for word in range((n + 3) // 4):
+                    z = sample_keys[b] + np.uint64(word) * golden + golden  # splitmix64
+                    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+                    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+                    z = z ^ (z >> np.uint64(31))
+                    for k in range(4):
+                        i = 4 * word + k
+                        if i < n:
+                            v = variance[b, i]
+                            std = np.sqrt(v) if v > 0 else 0.0
+                            out[b, i] = mean[b, i] + std * table[(z >> np.uint64(16 * k)) & mask]
+
+        _KERNEL = noisy
+    return _KERNEL
+
+
+def add_noise(mean: torch.Tensor, variance: torch.Tensor, stream: int, keys: DrawKeys | None = None, *,
+              out: torch.Tensor | None = None) -> torch.Tensor:
+    """``mean + sqrt(max(variance, 0)) * z`` with ``z`` standard normal (the table normal described above),
+    row ``b`` keyed by (seed, ``stream``, sample ``b``, step). ``mean`` and ``variance``: ``[B, ...]``, the same
+    shape; ``out`` may be ``mean`` itself (in place). Without gradients only: see :func:`table_normal`."""
+    keys = current_keys() if keys is None else keys
+    if keys is None:
+        raise ValueError("no draw keys are set: run the model through primekit.inference.evaluate.run_split, "
+                         "or inside primekit.snn.draws.keyed(samples, step, seed)")
+    if mean.shape != variance.shape or mean.shape[0] != len(keys.samples):
+        raise ValueError(f"mean {tuple(mean.shape)} and variance {tuple(variance.shape)} must have the same shape, "
+                         f"with one row per keyed sample ({len(keys.samples)})")
+    out = torch.empty_like(mean) if out is None else out
+    batch = mean.shape[0]
+    flat = [t.reshape(batch, -1) for t in (mean.contiguous(), variance.contiguous())]
+    sample_keys = _sample_keys(keys, stream)
+    if _HAVE_NUMBA and out.is_contiguous() and mean.dtype in (torch.float32, torch.float64):
+        _kernel()(flat[0].numpy(), flat[1].numpy(), out.view(batch, -1).numpy(), sample_keys, TABLE)
+        return out
+    z = torch.from_numpy(table_normal_reference(flat[0].shape[1], sample_keys)).to(mean.dtype)
+    out.copy_((flat[0] + flat[1].clamp_min(0).sqrt() * z).view_as(mean))
+    return out
+
+
+def table_normal(shape, stream: int, keys: DrawKeys | None = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """The ``z`` of :func:`add_noise` as a tensor ``[B, *shape]`` (for a path that needs gradients):
+    ``add_noise(mean, variance, ...) == mean + sqrt(variance) * table_normal(...)``."""
+    keys = current_keys() if keys is None else keys
+    if keys is None:
+        raise ValueError("no draw keys are set: run inside primekit.snn.draws.keyed(samples, step, seed)")
+    shape = tuple(int(s) for s in shape)
+    n = int(np.prod(shape, dtype=np.int64))
+    z = table_normal_reference(n, _sample_keys(keys, stream))
+    return torch.from_numpy(z).to(dtype).reshape(len(keys.samples), *shape)
+
+
+_HAVE_NUMBA = importlib.util.find_spec("numba") is not None
