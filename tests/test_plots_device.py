@@ -12,10 +12,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
 
 from primekit import plots  # noqa: E402
 from primekit.chip import memristor
 from primekit.chip.memristor import MemristorConfig  # noqa: E402
+from primekit.experiments.conductance_mixture import MixtureFit  # noqa: E402
 
 CONFIG = MemristorConfig()
 
@@ -107,3 +109,37 @@ def test_chip_outputs_draw_each_chip_and_its_mean():
 def test_filament_schematic_has_two_panels_without_axes():
     fig = plots.plot_filament_schematic(seed=3)
     assert len(fig.axes) == 2 and not any(ax.axison for ax in fig.axes)
+
+
+def test_pair_joint_plots_each_pair_and_marks_the_reset_ones():
+    before = memristor.form((4, 5), CONFIG, seed=0)
+    keep = torch.arange(20).reshape(4, 5) % 4 != 0                   # pairs 0, 4, 8, 12, 16 are RESET
+    after = memristor.reset_pruned(before, keep, CONFIG, seed=1)
+    fig = plots.plot_pair_joint(before, after, CONFIG)
+    ax_before, ax_after = fig.axes
+    points = ax_before.collections[0].get_offsets()
+    assert np.allclose(points, np.stack([before.g_plus.flatten(), before.g_minus.flatten()], axis=1))
+    kept, reset = (np.asarray(c.get_offsets()) for c in ax_after.collections)
+    assert np.allclose(kept[:, 0], after.g_plus[keep].numpy()) and np.allclose(reset[:, 1], after.g_minus[~keep].numpy())
+    assert ax_after.get_title() == "after pruning: 15 kept, 5 RESET"
+    assert "5 RESET pairs:\nboth cells near 0.5 uS" in [t.get_text() for t in ax_after.texts]
+    with pytest.raises(ValueError, match="before has 20 pairs but after has 5"):
+        plots.plot_pair_joint(before, memristor.form((5,), CONFIG), CONFIG)
+
+
+def test_conductance_mixture_draws_the_histogram_and_the_expected_counts():
+    values = torch.tensor([0.4, 0.6, 19.0, 21.0, 21.5])
+    fit = MixtureFit(means=(0.5, 20.0), stds=(0.1, 1.0), weights=(0.4, 0.6), bic=(9.0, 3.0), n_values=5)
+    edges = np.array([0.0, 1.0, 20.0, 40.0])
+    fig = plots.plot_conductance_mixture(values, fit, edges=edges)
+    ax = fig.axes[0]
+    assert [bar.get_height() for bar in ax.patches if isinstance(bar, Rectangle)] == [2.0, 1.0, 2.0]
+    total = next(s for s in ax.patches if s.get_label() == "sum of the 2 components")
+    assert np.allclose(total.get_data().values, fit.expected_counts(edges).sum(axis=0))
+    assert np.allclose(total.get_data().values, [2.0, 1.5, 1.5], atol=1e-6)  # half of N(20, 1) either side of 20
+    assert ax.get_yscale() == "log" and ax.get_legend().get_title().get_text() == "Gaussian mixture, BIC: 2"
+    one = MixtureFit(means=(20.0,), stds=(1.0,), weights=(1.0,), bic=(3.0,), n_values=5)
+    labels = [t.get_text() for t in plots.plot_conductance_mixture(values, one).axes[0].get_legend().get_texts()]
+    assert labels == ["5 cells", "1 component: 20.00 uS, std 1.00"]
+    with pytest.raises(ValueError, match="headroom=0 must be in"):
+        plots.plot_conductance_mixture(values, fit, headroom=0)

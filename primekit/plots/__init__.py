@@ -22,5 +22,6 @@ from .event_data import *  # noqa: F401,F403
 from .inpainting import *  # noqa: F401,F403
 from .lif_neurons import *  # noqa: F401,F403
 from .memristor_noise import *  # noqa: F401,F403
+from .memristor_pairs import *  # noqa: F401,F403
 from .noise_robustness import *  # noqa: F401,F403
 from .subnet_scoring import *  # noqa: F401,F403

@@ -1,4 +1,7 @@
-"""Figures of the Memristor noise chapter: schematics, conductance maps and histograms, noise."""
+"""Figures of the Memristor noise chapter: schematics, conductance maps and histograms, noise.
+
+The joint distribution of a pair's two cells and the mixture fits are in :mod:`primekit.plots.memristor_pairs`.
+"""
 
 from __future__ import annotations
 
