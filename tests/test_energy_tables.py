@@ -1,11 +1,12 @@
 """The energy chapter's tables and summaries on hand-made counts, rows and breakdowns."""
 
+import functools
 import re
 
 import numpy as np
 import pytest
 
-from primekit.energy import prices
+from primekit.energy import authors_rule, prices, references
 from primekit.energy.count_records import KINDS, CountTable
 from primekit.energy.prices import COMPONENTS, EnergyBreakdown, EnergyConfig, EnergyRow, Lever, SensitivityRow
 from primekit.energy.tables import (
@@ -126,3 +127,140 @@ def test_scenarios_price_the_same_counts():
     assert ratios["ratio_memory"] > ratios["ratio_default"] > ratios["ratio_adc14"]
     rows = scenario_table(table, table.scaled(2.0), cases, 0.8).rows
     assert rows[0][1] == rows[0][2] == f"{ratios['ratio_default']:.3g}x"    # the ratio does not scale
+
+
+# --- the grid of digital references, the bracket of a target ratio, the two readings, the authors' rule ---
+
+def _grid_counts():
+    """Per layer: 10 and 20 dense MACs; 2 + 0 spike ops and 1 + 3 graded ops (6 synaptic ops, as many weight
+    reads); crossbar and periphery counts only on layer a."""
+    return _table(dense_macs=(10, 20), spike_ops=(2, 0), graded_ops=(1, 3), synaptic_ops=(3, 3),
+                  weight_reads=(3, 3), kept_pulses=(100, 0), row_activations=(10, 0), conversions=(20, 0),
+                  neuron_updates=(4, 0), state_accesses=(8, 0))
+
+
+def test_reference_grid_by_hand():
+    counts = _grid_counts()
+    cells = references.reference_grid(counts, EnergyConfig(), counts.scaled(2.0))
+    assert [(c.dataflow, c.precision, c.memory) for c in cells][:3] == [
+        ("event", "fp32", "compute only"), ("event", "fp32", "8 KB SRAM"), ("event", "int8", "compute only")]
+    assert len(cells) == 8
+    cell = functools.partial(references.find_cell, cells)
+    lif32, lif8 = 3.7 + 2 * 0.9, 0.2 + 2 * 0.03
+    # dense fp32, compute only: every MAC at add + multiply, plus the LIF updates
+    assert cell("dense", "fp32", "compute only").digital_pj == pytest.approx(30 * 4.6 + 4 * lif32)
+    # event-driven int8: accumulates for spikes, int8 MACs for graded inputs
+    assert cell("event", "int8", "compute only").digital_pj == pytest.approx(2 * 0.03 + 4 * 0.23 + 4 * lif8)
+    # memory: one access per weight fetch (dense: per MAC) and per membrane access, 5 pJ per 32-bit word
+    event32 = 2 * 0.9 + 4 * 4.6 + 4 * lif32
+    assert cell("event", "fp32", "8 KB SRAM").digital_pj == pytest.approx(event32 + 6 * 5 + 8 * 5)
+    dense8 = 30 * 0.23 + 4 * lif8                # an 8-bit word costs a quarter of 5 pJ
+    assert cell("dense", "int8", "8 KB SRAM").digital_pj == pytest.approx(dense8 + (30 + 8) * 1.25)
+    hybrid32 = 100 * 0.016 + 10 * 0.33 + 20 * 1.67 + 4 * lif32
+    assert cell("dense", "fp32", "compute only").hybrid_pj == pytest.approx(hybrid32)
+    assert cell("event", "fp32", "8 KB SRAM").hybrid_pj == pytest.approx(hybrid32 + 8 * 5)
+    assert cell("event", "int8", "compute only").hybrid_pj == pytest.approx(hybrid32 - 4 * lif32 + 4 * lif8)
+    for c in cells:
+        assert c.ratio == pytest.approx(c.digital_pj / c.hybrid_pj)
+        assert c.ratio_full_digital == pytest.approx(2 * c.ratio)       # the digital counts doubled
+    default = cell("event", "fp32", "compute only")
+    assert default.digital_pj == pytest.approx(prices.energy(counts, EnergyConfig(), "digital").total_pj)
+    assert default.label == "event-driven, fp32, compute only"
+
+
+def test_reference_grid_is_monotone_in_memory_and_arithmetic():
+    counts = _table(**{kind: (3.0, 5.0) for kind in KINDS if kind != "dense_macs"}, dense_macs=(300.0, 500.0))
+    cells = references.reference_grid(counts)
+    for c in cells:
+        if c.memory == "compute only":    # memory never lowers the digital energy
+            assert references.find_cell(cells, c.dataflow, c.precision, "8 KB SRAM").digital_pj > c.digital_pj
+        if c.precision == "int8":         # int8 is cheaper than fp32
+            assert c.digital_pj < references.find_cell(cells, c.dataflow, "fp32", c.memory).digital_pj
+        if c.dataflow == "event":         # a dense layer does more MACs than the spikes trigger
+            assert c.digital_pj < references.find_cell(cells, "dense", c.precision, c.memory).digital_pj
+
+
+def test_reference_grid_checks_its_arguments():
+    counts = _grid_counts()
+    with pytest.raises(ValueError, match="dataflow='sparse' must be one of"):
+        references.reference_config(EnergyConfig(), "sparse", "fp32", None)
+    with pytest.raises(ValueError, match="precision='int4' must be one of"):
+        references.reference_config(EnergyConfig(), "event", "int4", None)
+    with pytest.raises(ValueError, match="memory_pj=0 must be > 0"):
+        references.reference_config(EnergyConfig(), "event", "fp32", 0)
+    with pytest.raises(ValueError, match="precisions is empty"):
+        references.reference_grid(counts, precisions=())
+    cells = references.reference_grid(counts)
+    with pytest.raises(ValueError, match="no full-T digital energy"):
+        _ = cells[0].ratio_full_digital
+    with pytest.raises(ValueError, match="is not in the grid"):
+        references.find_cell(cells, "dense", "fp16", "compute only")
+    with pytest.raises(ValueError, match="cells is empty"):
+        references.grid_table([], 0.8)
+
+
+def test_grid_table_shows_both_readings():
+    cells = [references.GridCell("dense", "fp32", "compute only", 8e6, 1e5, 2e7)]
+    table = references.grid_table(cells, 0.8)
+    assert table.header[-2:] == ("ratio, both stop (θ = 0.8)", "ratio, digital runs all T")
+    assert table.rows == (("dense", "fp32", "compute only", "8", "0.1", "80x", "200x"),)
+    assert len(references.grid_table([references.GridCell("event", "int8", "x", 1.0, 1.0)], 0.8).header) == 6
+
+
+def test_bracket_finds_the_neighbours_of_the_target():
+    ratios = {"a": 5.0, "b": 20.0, "c": 50.0, "d": 80.0}
+    result = references.bracket(ratios, 37.83)
+    assert result.below == ("b", 20.0) and result.above == ("c", 50.0)
+    text = references.bracket_text(result)
+    assert text == "37.83x lies between 20x (b) and 50x (c)."
+    assert references.bracket(ratios, 50.0).above == ("c", 50.0)
+    low = references.bracket({"a": 5.0}, 37.83)
+    assert low.above is None
+    assert references.bracket_text(low).startswith("Every reference gives less than 37.83x")
+    high = references.bracket({"a": 50.0}, 37.83)
+    assert high.below is None and "than 37.83x; the closest gives 50x (a)." in references.bracket_text(high)
+    with pytest.raises(ValueError, match="target=0 must be a ratio > 0"):
+        references.bracket(ratios, 0)
+    with pytest.raises(ValueError, match="ratios is empty"):
+        references.bracket({}, 37.83)
+    with pytest.raises(ValueError, match="ratios must be finite numbers > 0"):
+        references.bracket({"a": -1.0}, 37.83)
+
+
+def test_ratio_readings_by_hand():
+    readings = references.ratio_readings(ROWS, digital_full_pj=10e6)
+    assert [(r.threshold, r.mean_exit) for r in readings] == [(0.8, 4.0), (1.0, 10.0)]
+    assert [r.same_stop for r in readings] == [4.0, 5.0]
+    assert [r.full_digital for r in readings] == [10.0, 5.0]     # at θ = 1 both readings agree
+    with pytest.raises(ValueError, match="digital_full_pj=5000000.0 is below the digital energy"):
+        references.ratio_readings(ROWS, digital_full_pj=5e6)
+    with pytest.raises(ValueError, match="digital_full_pj=0 must be > 0"):
+        references.ratio_readings(ROWS, digital_full_pj=0)
+    with pytest.raises(ValueError, match="rows is empty"):
+        references.ratio_readings([], digital_full_pj=1.0)
+    s = references.readings_summary(readings, 0.8)
+    assert (s["same"], s["full"], s["same_min"], s["same_max"]) == (4.0, 10.0, 4.0, 5.0)
+    assert (s["full_max"], s["full_max_theta"], s["full_max_exit"]) == (10.0, 0.8, 4.0)
+    with pytest.raises(ValueError, match="theta=0.5 is not among the thresholds"):
+        references.readings_summary(readings, 0.5)
+
+
+def test_authors_rule_by_hand():
+    counts = _table(dense_macs=(10, 20), synaptic_ops=(3, 6), graded_ops=(1, 2), kept_pulses=(5, 7),
+                    pruned_pulses=(4, 8))
+    rule = authors_rule.authors_rule(counts, dense_first=("a",))
+    assert list(rule["a"].values()) == [3, 1, 10, 10]            # a real-valued first layer: dense MACs
+    assert list(rule["b"].values()) == [6, 2, 15, 0]             # spikes: value-weighted, all weights, adds
+    s = authors_rule.authors_rule_summary(rule)
+    assert (s["our_ops"], s["our_macs"], s["rule_adds"], s["rule_mults"]) == (9, 3, 25, 10)
+    assert s["rule_over_ours"] == pytest.approx(35 / 9) and "rule_share" not in s
+    assert authors_rule.authors_rule_summary(rule, "a")["rule_share"] == pytest.approx(20 / 35)
+    with pytest.raises(ValueError, match="layer='c' is not one of the rule's layers"):
+        authors_rule.authors_rule_summary(rule, "c")
+    assert authors_rule.authors_rule(counts)["a"]["authors' rule: additions"] == 9
+    table = authors_rule.authors_rule_table(rule)
+    assert table.rows[-1] == ("total", "9", "3", "25", "10")
+    with pytest.raises(ValueError, match=r"dense_first=\['conv0'\] names layers \['conv0'\] not in"):
+        authors_rule.authors_rule(counts, dense_first=["conv0"])
+    with pytest.raises(ValueError, match="rule is empty"):
+        authors_rule.authors_rule_summary({})

@@ -11,10 +11,12 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from primekit.energy.prices import EnergyRow, Lever, SensitivityRow  # noqa: E402
+from primekit.energy.references import ReadingRow  # noqa: E402
 from primekit.plots.energy import (
     plot_energy_breakdown,
     plot_energy_vs_threshold,
     plot_operation_energies,
+    plot_ratio_readings,
     plot_sensitivity,
     plot_work_reduction,
 )
@@ -72,3 +74,19 @@ def test_sensitivity_marks_both_ends_and_the_default():
     assert any(np.allclose(x, [6.0, 12.0]) for x in xs)                  # the swing, low to high
     assert any(np.allclose(x, [10.0, 10.0]) for x in xs)                 # the default
     assert {"0.4 pJ", "4 pJ"} <= {t.get_text() for t in ax.texts}
+
+
+def test_ratio_readings_draw_both_readings_per_reference():
+    rows = [ReadingRow(0.5, 2.0, 5.0, 20.0), ReadingRow(1.0, 10.0, 6.0, 6.0)]
+    dense = [ReadingRow(0.5, 2.0, 80.0, 300.0), ReadingRow(1.0, 10.0, 81.0, 81.0)]
+    fig = plot_ratio_readings({"event": rows, "dense": dense}, paper_ratio=37.83)
+    ax = fig.axes[0]
+    assert [list(line.get_ydata()) for line in ax.lines[:4]] == [[5, 6], [20, 6], [80, 81], [300, 81]]
+    assert ax.lines[0].get_color() == ax.lines[1].get_color() != ax.lines[2].get_color()
+    assert ax.lines[1].get_linestyle() == "--"
+    assert ax.lines[4].get_ydata()[0] == pytest.approx(37.83)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.5", "1"]
+    with pytest.raises(ValueError, match="the same thresholds"):
+        plot_ratio_readings({"event": rows, "dense": dense[:1]})
+    with pytest.raises(ValueError, match="readings is empty"):
+        plot_ratio_readings({})

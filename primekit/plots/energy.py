@@ -1,5 +1,6 @@
 """Figures of the Energy-projection chapter: per-operation energies, work per image, energy against the
-early-stop threshold (Fig. 3f), energy by component, and the sensitivity of the efficiency ratio."""
+early-stop threshold (Fig. 3f), energy by component, the sensitivity of the efficiency ratio, and the ratio
+against the threshold in two readings (both systems stop early, or the digital reference runs all T steps)."""
 
 from __future__ import annotations
 
@@ -192,6 +193,47 @@ def plot_sensitivity(rows, ax=None, *, paper_ratio: float | None = None):
     ax.set_xlabel("efficiency ratio digital / hybrid (x, log scale)")
     ax.grid(axis="y", visible=False)
     ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+def plot_ratio_readings(readings: dict, ax=None, *, paper_ratio: float | None = None):
+    """The efficiency ratio against the early-stop threshold in two readings, for one or more references.
+
+    Args:
+        readings: ``{reference label: rows}``, rows of :class:`primekit.energy.references.ReadingRow`
+            (threshold, mean exit, ``same_stop``, ``full_digital``), the same thresholds for every
+            reference. Solid: both systems stop at the exits; dashed, same colour: the digital reference runs
+            all T steps.
+        ax: axes to draw into; a new figure when None.
+        paper_ratio: the paper's ratio, a grey dotted line.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    _check_nonempty(readings, "readings")
+    thresholds = [[r.threshold for r in rows] for rows in readings.values()]
+    _check_nonempty(thresholds[0], "the readings' rows")
+    if any(t != thresholds[0] for t in thresholds):
+        raise ValueError(f"every reference needs the same thresholds; got {thresholds}")
+    fig, ax = _figure_and_axes(ax, figsize=(7.5, 3.8))
+    x = np.arange(len(thresholds[0]))
+    values = [] if paper_ratio is None else [paper_ratio]
+    for k, (label, rows) in enumerate(readings.items()):
+        color = plt.get_cmap("tab10")(k)
+        same, full = [r.same_stop for r in rows], [r.full_digital for r in rows]
+        ax.plot(x, same, marker="o", color=color, label=f"{label}: both stop at the exit")
+        ax.plot(x, full, marker="s", linestyle="--", color=color, label=f"{label}: digital runs all T")
+        values += same + full
+    if paper_ratio is not None:
+        ax.axhline(paper_ratio, color="0.4", linestyle=":", linewidth=1.2, label=f"paper: {paper_ratio:g}x")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylim(min(values) / 1.5, max(values) * 1.5)
+    ax.set_xticks(x, [f"{t:g}" for t in thresholds[0]], fontsize=8)
+    ax.set_xlabel("early-stop threshold θ (evenly spaced)")
+    ax.set_ylabel("efficiency ratio digital / hybrid (x, log scale)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=8)
     return fig
 
 
