@@ -213,3 +213,56 @@ def test_method_range_filling_is_computed_once_per_key(monkeypatch):
     direct = range_filling.range_filling_sweep({"weight-tuning": model}, split, config, 0.2)
     for key, values in direct.accuracy.items():
         assert np.array_equal(first.accuracy[key], values) and np.array_equal(again.accuracy[key], values)
+
+
+def test_model_comparison_table_and_verdicts_by_hand():
+    from primekit.experiments.noise_verdicts import model_comparison_table, model_verdicts
+
+    table = model_comparison_table({"cell": SWEEP}, METHODS)
+    read = table.rows[[r[1] for r in table.rows].index("20 % read")]
+    # drops at 20 % read: WT 20 points (no spread), SP 5, MP 20 with spread 1.41 (values 0.69, 0.71 vs 0.9)
+    assert read[:5] == ("cell-relative (physical)", "20 % read", "20.0 ± 0.0", "5.0 ± 0.0", "20.0 ± 1.4")
+    assert read[5:] == ("loses less", "loses about as much")
+    programming = table.rows[[r[1] for r in table.rows].index("20 % programming")]
+    assert programming[5:] == ("loses more", "loses less")
+    verdicts = model_verdicts({"cell": SWEEP})
+    assert (verdicts["n_less_cell_read"], verdicts["n_more_cell_read"]) == (1, 0)
+    assert (verdicts["n_less_cell_programming"], verdicts["n_more_cell_programming"]) == (1, 1)
+    assert verdicts["verdict_cell_read"].startswith("At 20% read noise, Software Pruning loses 5.0 points, less than")
+
+
+def test_a_negative_drop_reads_as_a_gain():
+    from primekit.experiments.noise_verdicts import Comparison, verdict_text
+
+    text = verdict_text([Comparison("software-pruning", -0.005, 0.03, 0.06)], "programming", 0.2)
+    assert "Software Pruning gains 0.5 points, about as much as Weight Tuning's 3.0" in text
+
+
+def test_premise_table_puts_both_programming_models_side_by_side():
+    from primekit.experiments.noise_verdicts import premise_table
+
+    every = make_sweep()
+    every.accuracy[2, 0] = [(0.9, 0.9), (0.6, 0.62), (0.3, 0.3)]   # memristor pruning, programming
+    table = premise_table(SWEEP, every)
+    assert table.header == ("programming noise", "0 %", "10 %", "20 %")
+    assert table.rows[0][1:] == ("90.0 % ± 0.0", "88.0 % ± 0.0", "85.0 % ± 0.0")
+    assert table.rows[1][1:] == ("90.0 % ± 0.0", "61.0 % ± 1.4", "30.0 % ± 0.0")
+    other = NoiseSweep(NoiseSweepConfig(levels=(0.05,), chips=2), METHODS, *[np.zeros(1)] * 4,
+                       np.zeros(1), 10, 1.0)
+    with pytest.raises(ValueError, match="share no level"):
+        premise_table(SWEEP, other)
+
+
+def test_paper_claims_keep_the_premise_apart():
+    from primekit.experiments.noise_verdicts import paper_claims
+
+    claims = paper_claims({"cell": SWEEP})
+    assert claims["claim_read"] == ("At 20 % read noise, under the cell-relative (physical) model, Software Pruning "
+                                    "loses less than Weight Tuning, Memristor Pruning loses about as much.")
+    assert claims["claim_programming"].startswith(
+        "At 20 % programming noise, under the cell-relative (physical) model, Software Pruning loses more than "
+        "Weight Tuning. Memristor Pruning changes by up to 5.0 points at 20 % programming noise, through the residual")
+    assert "the premise of the model, not a finding" in claims["claim_programming"]
+    flat = make_sweep()
+    flat.accuracy[2, 0] = [(0.9, 0.9), (0.9, 0.9), (0.895, 0.905)]
+    assert "does not move beyond the chip-to-chip resolution" in paper_claims({"cell": flat})["claim_programming"]

@@ -78,9 +78,9 @@ class NoiseSweepConfig:
         seed: root seed of the chips' programming and read noise.
     """
 
-    levels: tuple[float, ...] = (0.0, 0.02, 0.05, 0.10, 0.15, 0.20)
+    levels: tuple[float, ...] = (0.0, 0.05, 0.10, 0.15, 0.20)
     kinds: tuple[str, ...] = NOISE_KINDS
-    chips: int = 3
+    chips: int = 5
     thresholds: tuple[float, ...] = (0.5, 0.7, 0.8, 0.9)
     memristor: MemristorConfig = field(default_factory=MemristorConfig)
     batch_size: int = BATCH_SIZE

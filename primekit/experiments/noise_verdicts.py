@@ -13,7 +13,7 @@ accuracy drop is smaller by more than the *resolution*, twice the two spreads ov
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -112,7 +112,8 @@ def compare_with_baseline(sweep: NoiseSweep, kind: str, level: float, methods: S
 
 def verdict_text(comparisons: Sequence[Comparison], kind: str, level: float, baseline: str = BASELINE) -> str:
     """One sentence: how much each pruned network loses against the baseline, and whether it is resolved."""
-    parts = [f"{label(c.method)} loses {100 * c.drop:.1f} points, {c.word} {label(baseline)}'s "
+    parts = [f"{label(c.method)} {'loses' if c.drop >= 0 else 'gains'} {100 * abs(c.drop):.1f} points, {c.word} "
+             f"{label(baseline)}'s "
              f"{100 * c.baseline_drop:.1f} (difference {100 * abs(c.gap):.1f}, resolution {100 * c.resolution:.1f})"
              for c in comparisons]
     return f"At {level:.0%} {kind} noise, " + "; ".join(parts) + "."
@@ -175,3 +176,98 @@ def early_stop_summary(sweep: NoiseSweep, method: str, theta: float, level: floa
     out["es_max_gap"] = float(gap[..., thresholds.index(theta)].max())
     out["es_gap_low"] = float(gap[..., thresholds.index(low)].max())
     return out
+
+
+#: How the chapter names the noise models it compares (keys of the sweeps it passes).
+MODEL_LABELS = {"cell": "cell-relative (physical)", "weight": "weight-relative (the authors' code)",
+                "every-cell": "cell-relative, every cell programmed"}
+
+
+def model_comparison_table(sweeps: Mapping[str, NoiseSweep], methods: Sequence[str], level: float = 0.20) -> Table:
+    """One row per noise model and noise kind: each method's drop at ``level`` (points, mean ± spread over chips
+    of the accuracy at 0 minus that at ``level``), and how each pruned network compares with Weight Tuning
+    ("less", "more", "about as much", decided by :func:`compare_with_baseline`)."""
+    header = ["noise model", "noise"] + [f"{label(m)}: drop (points)" for m in methods] + [
+        f"{label(m)} vs {label(BASELINE)}" for m in PRUNED if m in methods]
+    rows = []
+    for name, sweep in sweeps.items():
+        for kind in sweep.config.kinds:
+            drops = []
+            for m in methods:
+                spread = sweep.at(m, kind, level)[1]
+                drops.append(f"{100 * sweep.drop(m, kind, level):.1f} ± {100 * spread:.1f}")
+            words = {c.method: c.word.replace(" than", "").replace(" as much as", " as much")
+                     for c in compare_with_baseline(sweep, kind, level, [m for m in PRUNED if m in methods])}
+            rows.append([MODEL_LABELS.get(name, name), f"{_pct(level)} % {kind}"] + drops
+                        + [f"loses {words[m]}" for m in PRUNED if m in methods])
+    return Table.of(header, rows)
+
+
+def model_verdicts(sweeps: Mapping[str, NoiseSweep], level: float = 0.20) -> dict:
+    """``verdict_<model>_<kind>`` (a sentence, :func:`verdict_text`) and ``n_less_<model>_<kind>`` for every
+    sweep and noise kind, keyed by the sweep's name in ``sweeps`` (``"cell"``, ``"weight"``)."""
+    out: dict = {}
+    for name, sweep in sweeps.items():
+        for kind in sweep.config.kinds:
+            comparisons = compare_with_baseline(sweep, kind, level)
+            key = f"{name.replace('-', '_')}_{kind}"
+            out[f"verdict_{key}"] = verdict_text(comparisons, kind, level)
+            out[f"n_less_{key}"] = sum(c.word == "less than" for c in comparisons)
+            out[f"n_more_{key}"] = sum(c.word == "more than" for c in comparisons)
+    return out
+
+
+def premise_table(written: NoiseSweep, every_cell: NoiseSweep, method: str = "memristor-pruning",
+                  kind: str = "programming") -> Table:
+    """``method``'s accuracy (mean ± spread over chips) at every level of ``kind`` noise when only the cells it
+    writes are programmed (its RESET pairs) and when every cell is, side by side."""
+    levels = [s for s in written.config.levels if s in every_cell.config.levels]
+    if not levels:
+        raise ValueError(f"the two sweeps share no level: {written.config.levels} and {every_cell.config.levels}")
+    header = [f"{kind} noise"] + [f"{_pct(s)} %" for s in levels]
+    rows = [["only written cells (RESET pairs)"] + [mean_spread(*written.at(method, kind, s)) for s in levels],
+            ["every cell, as-formed ones too"] + [mean_spread(*every_cell.at(method, kind, s)) for s in levels]]
+    return Table.of(header, rows)
+
+
+def _comparison_words(sweep: NoiseSweep, kind: str, level: float, methods: Sequence[str] = PRUNED) -> str:
+    """"Software Pruning loses less than Weight Tuning, Memristor Pruning about as much" (beyond the resolution)."""
+    parts = []
+    for i, c in enumerate(compare_with_baseline(sweep, kind, level, methods)):
+        word = c.word if i == 0 else c.word.replace(" than", "").replace(" as much as", " as much")
+        parts.append(f"{label(c.method)} loses {word}" + (f" {label(BASELINE)}" if i == 0 else ""))
+    return ", ".join(parts)
+
+
+def paper_claims(sweeps: Mapping[str, NoiseSweep], level: float = 0.20) -> dict[str, str]:
+    """The paper's two robustness claims against the sweeps of each noise model (keys of ``sweeps``, named in
+    :data:`MODEL_LABELS`), as sentences that keep findings apart from the model's premise:
+
+    - ``claim_read``: "robust against stochastic synaptic noise" under read noise, per model (a finding);
+    - ``claim_programming``: "mitigating programming stochasticity": Software Pruning, written like Weight Tuning,
+      per model (a finding), and Memristor Pruning, whose flat curve is the premise (its kept cells are never
+      written) when its programming-noise drop is within the resolution of zero.
+    """
+    read = "; ".join(f"under the {MODEL_LABELS.get(n, n)} model, {_comparison_words(s, 'read', level)}"
+                     for n, s in sweeps.items() if "read" in s.config.kinds)
+    programming = "; ".join(
+        f"under the {MODEL_LABELS.get(n, n)} model, {_comparison_words(s, 'programming', level, PRUNED[:1])}"
+        for n, s in sweeps.items() if "programming" in s.config.kinds)
+    mp = [(s.drop("memristor-pruning", "programming", level),
+           2 * float(np.hypot(s.at("memristor-pruning", "programming", 0.0)[1],
+                              s.at("memristor-pruning", "programming", level)[1])))
+          for s in sweeps.values() if "programming" in s.config.kinds and "memristor-pruning" in s.methods]
+    premise = ""
+    if mp:
+        largest = max(abs(d) for d, _ in mp)
+        flat = all(abs(d) <= r for d, r in mp)
+        premise = ((f"Memristor Pruning's accuracy does not move beyond the chip-to-chip resolution under programming "
+                    f"noise in either model (changes of at most {100 * largest:.1f} points at {_pct(level)} %)")
+                   if flat else
+                   f"Memristor Pruning changes by up to {100 * largest:.1f} points at {_pct(level)} % programming noise, "
+                   "through the residual errors of its RESET pairs alone")
+        premise += (", because only its RESET pairs are written and its kept cells stay as formed: that is the "
+                    "premise of the model, not a finding")
+    return {"claim_read": f"At {_pct(level)} % read noise, {read}.",
+            "claim_programming": f"At {_pct(level)} % programming noise, {programming}." + (
+                f" {premise}." if premise else "")}
