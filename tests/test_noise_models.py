@@ -173,3 +173,15 @@ def test_a_fresh_chip_keeps_the_topology_and_replaces_the_conductances():
 def test_bad_noise_settings_are_refused_by_name(field, value, message):
     with pytest.raises(ValueError, match=message):
         MemristorConfig(**{field: value})
+
+
+def test_per_sample_read_with_gradients_gives_the_values_of_the_fast_pass():
+    source = ChipWeights(memristor.form((5, 7), MemristorConfig(), seed=1), MemristorConfig(read_noise=0.1),
+                         read_seed=3)
+    x = torch.rand(4, 7, generator=primekit.make_generator(2))
+    with draws.keyed(torch.tensor([8, 1, 5, 0]), step=2, seed=4):
+        with torch.no_grad():
+            fast = source.apply(x, LayerMap("linear"))
+        slow = source.apply(x.clone().requires_grad_(), LayerMap("linear"))
+    assert slow.requires_grad and torch.allclose(slow.detach(), fast, rtol=0, atol=1e-6)
+    assert not torch.equal(fast, source.apply(x, LayerMap("linear")))  # other keys (outside the block): other reads
