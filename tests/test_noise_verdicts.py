@@ -151,7 +151,11 @@ def test_mapping_summary_and_table():
     s = mapping_summary(SWEEP, FILLED, n_less=2)
     assert s["wt_rf_read"] == pytest.approx(0.81) and s["mp_read_20"] == pytest.approx(0.70)
     assert s["mp_programming_20"] == pytest.approx(0.85) and s["wt_wins"]
-    assert s["mapping_text"].startswith("Weight Tuning is more robust than Memristor Pruning")
+    assert s["mapping_text"].startswith("Weight Tuning is more robust than Memristor Pruning under both noises")
+    read_only = mapping_summary(SWEEP, FILLED, n_less=2, decide_on=("read",))
+    assert read_only["mapping_text"].startswith("Weight Tuning is more robust than Memristor Pruning under read noise")
+    with pytest.raises(ValueError, match="decide_on=\\('drift',\\) must name noises"):
+        mapping_summary(SWEEP, FILLED, n_less=2, decide_on=("drift",))
     assert "depends on the mapping" in s["summary_claim"]
     table = mapping_table(SWEEP, FILLED, formed_scale=0.05)
     assert table.header[2:4] == ("20 % read, shared κ", "20 % read, range-filling")

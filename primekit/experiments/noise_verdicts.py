@@ -60,6 +60,12 @@ def _pct(level: float) -> int:
     return round(100 * level)
 
 
+def _points(fraction: float) -> str:
+    """A fraction as percentage points with one decimal, never "-0.0"."""
+    text = f"{100 * fraction:.1f}"
+    return "0.0" if text == "-0.0" else text
+
+
 def results_table(sweep: NoiseSweep, methods: Sequence[str], points=TABLE_POINTS) -> Table:
     """Accuracy (mean ± spread over chips, %) at every point, then the drop from the noiseless chip
     (percentage points) at every point but the first."""
@@ -68,7 +74,7 @@ def results_table(sweep: NoiseSweep, methods: Sequence[str], points=TABLE_POINTS
     header = (["method"] + [name(k, s) for k, s in points]
               + [f"drop, {_pct(s)} % {'prog.' if k == 'programming' else k}" for k, s in points[1:]])
     rows = [[label(m)] + [mean_spread(*sweep.at(m, k, s)) for k, s in points]
-            + [f"{100 * sweep.drop(m, k, s):.1f}" for k, s in points[1:]] for m in methods]
+            + [_points(sweep.drop(m, k, s)) for k, s in points[1:]] for m in methods]
     return Table.of(header, rows)
 
 
@@ -112,9 +118,9 @@ def compare_with_baseline(sweep: NoiseSweep, kind: str, level: float, methods: S
 
 def verdict_text(comparisons: Sequence[Comparison], kind: str, level: float, baseline: str = BASELINE) -> str:
     """One sentence: how much each pruned network loses against the baseline, and whether it is resolved."""
-    parts = [f"{label(c.method)} {'loses' if c.drop >= 0 else 'gains'} {100 * abs(c.drop):.1f} points, {c.word} "
-             f"{label(baseline)}'s "
-             f"{100 * c.baseline_drop:.1f} (difference {100 * abs(c.gap):.1f}, resolution {100 * c.resolution:.1f})"
+    parts = [f"{label(c.method)} {'gains' if _points(c.drop).startswith('-') else 'loses'} "
+             f"{_points(abs(c.drop))} points, {c.word} {label(baseline)}'s "
+             f"{_points(c.baseline_drop)} (difference {100 * abs(c.gap):.1f}, resolution {100 * c.resolution:.1f})"
              for c in comparisons]
     return f"At {level:.0%} {kind} noise, " + "; ".join(parts) + "."
 
@@ -195,7 +201,7 @@ def model_comparison_table(sweeps: Mapping[str, NoiseSweep], methods: Sequence[s
             drops = []
             for m in methods:
                 spread = sweep.at(m, kind, level)[1]
-                drops.append(f"{100 * sweep.drop(m, kind, level):.1f} ± {100 * spread:.1f}")
+                drops.append(f"{_points(sweep.drop(m, kind, level))} ± {100 * spread:.1f}")
             words = {c.method: c.word.replace(" than", "").replace(" as much as", " as much")
                      for c in compare_with_baseline(sweep, kind, level, [m for m in PRUNED if m in methods])}
             rows.append([MODEL_LABELS.get(name, name), f"{_pct(level)} % {kind}"] + drops

@@ -103,22 +103,27 @@ def mapping_table(sweep: NoiseSweep, filled: RangeFilling, formed: str = "memris
 
 
 def mapping_summary(sweep: NoiseSweep, filled: RangeFilling, n_less: int, n_compared: int = 4,
-                    baseline: str = "weight-tuning", formed: str = "memristor-pruning") -> dict:
+                    baseline: str = "weight-tuning", formed: str = "memristor-pruning",
+                    decide_on: tuple[str, ...] | None = None) -> dict:
     """The mapping's verdict: ``wt_rf_<kind>`` (``baseline`` range-filled), ``mp_<kind>_<level %>``
-    (``formed`` in the sweep), ``wt_wins`` (the range-filled baseline beats ``formed`` under every noise),
-    ``mapping_text``, and ``summary_claim`` combining it with the sweep's ``n_less`` of ``n_compared``
-    (:func:`~primekit.experiments.noise_verdicts.robustness_verdicts`)."""
+    (``formed`` in the sweep), ``wt_wins`` (the range-filled baseline beats ``formed`` under every noise of
+    ``decide_on``, default: every noise run), ``mapping_text``, and ``summary_claim`` combining it with the
+    sweep's ``n_less`` of ``n_compared`` (:func:`~primekit.experiments.noise_verdicts.robustness_verdicts`)."""
     kinds = sorted({kind for _, kind in filled.accuracy})
+    decide_on = tuple(kinds) if decide_on is None else tuple(decide_on)
+    if not decide_on or any(k not in kinds for k in decide_on):
+        raise ValueError(f"decide_on={decide_on!r} must name noises of the experiment, {tuple(kinds)}")
     out: dict = {}
     for kind in kinds:
         out[f"wt_rf_{kind}"] = filled.at(baseline, kind)[0]
         out[f"mp_{kind}_{round(100 * filled.level)}"] = sweep.at(formed, kind, filled.level)[0]
-    wins = all(filled.at(baseline, k)[0] > sweep.at(formed, k, filled.level)[0] for k in kinds)
+    wins = all(filled.at(baseline, k)[0] > sweep.at(formed, k, filled.level)[0] for k in decide_on)
     a, b = label(baseline), label(formed)
+    noises = "both noises" if len(decide_on) == 2 else f"{' and '.join(decide_on)} noise"
     out["wt_wins"] = wins
-    out["mapping_text"] = (f"{a} is more robust than {b} under both noises; in our simulation the robustness ranking "
+    out["mapping_text"] = (f"{a} is more robust than {b} under {noises}; in our simulation the robustness ranking "
                            "is set by how weights are mapped onto cells more than by how the network was trained"
-                           if wins else f"{a} is still not more robust than {b} under both noises")
+                           if wins else f"{a} is still not more robust than {b} under {noises}")
     out["summary_claim"] = summary_claim(n_less, wins, n_compared)
     return out
 

@@ -39,7 +39,7 @@ def _weight_noise_axis(ax, factor: float | None) -> None:
 
 def plot_accuracy_vs_noise(sweep, kind: str, ax=None, *, threshold: float | None = None,
                            methods: Sequence[str] | None = None, weight_noise_factor: float | None = None,
-                           chance: float | None = None):
+                           chance: float | None = None, xlabel: str | None = None, title: str | None = None):
     """Test accuracy (mean and spread over chips) against the level of one noise, one line per method.
 
     Args:
@@ -50,6 +50,9 @@ def plot_accuracy_vs_noise(sweep, kind: str, ax=None, *, threshold: float | None
         methods: which of the sweep's methods (default all).
         weight_noise_factor: equivalent weight noise per unit cell noise; adds a top axis in those units.
         chance: draw a dotted line at this accuracy (fraction), e.g. 0.1 for ten classes.
+        xlabel: the level's axis label (default: relative to each cell's conductance; say what the level is
+            relative to for another noise model).
+        title: the panel's title (default: the noise kind).
 
     Returns:
         The matplotlib Figure.
@@ -63,9 +66,9 @@ def plot_accuracy_vs_noise(sweep, kind: str, ax=None, *, threshold: float | None
                     capsize=2, label=label)
     if chance is not None:
         ax.axhline(100 * chance, color="0.5", linestyle=":", linewidth=1, label="chance")
-    ax.set_xlabel(CELL_NOISE_LABEL)
+    ax.set_xlabel(xlabel or CELL_NOISE_LABEL)
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title(KIND_TITLE.get(kind, kind), fontsize=10)
+    ax.set_title(title or KIND_TITLE.get(kind, kind), fontsize=10, pad=24 if weight_noise_factor else 6)
     ax.set_ylim(0, 100)
     _weight_noise_axis(ax, weight_noise_factor)
     ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.12), fontsize=8)  # above the chance line
