@@ -270,3 +270,15 @@ def test_paper_claims_keep_the_premise_apart():
     flat = make_sweep()
     flat.accuracy[2, 0] = [(0.9, 0.9), (0.9, 0.9), (0.895, 0.905)]
     assert "does not move beyond the chip-to-chip resolution" in paper_claims({"cell": flat})["claim_programming"]
+
+
+def test_model_readings_name_the_pattern_per_model():
+    from primekit.experiments.noise_verdicts import model_readings
+
+    quiet = make_sweep()
+    quiet.accuracy[:] = 0.9
+    quiet.accuracy[2, 0, 2] = 0.5   # memristor pruning's programming noise: the premise, left aside
+    text = model_readings({"cell": SWEEP, "weight": quiet})
+    assert ("Under the cell-relative (physical) model, under programming noise no pruned network tested loses less "
+            "than Weight Tuning; under read noise the paper's pattern holds for one pruned network of two.") in text
+    assert ("Under the weight-relative (the authors' code) model no network loses more than 0.0 points at 20 %") in text

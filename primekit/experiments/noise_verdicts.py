@@ -277,3 +277,34 @@ def paper_claims(sweeps: Mapping[str, NoiseSweep], level: float = 0.20) -> dict[
     return {"claim_read": f"At {_pct(level)} % read noise, {read}.",
             "claim_programming": f"At {_pct(level)} % programming noise, {programming}." + (
                 f" {premise}." if premise else "")}
+
+
+def model_readings(sweeps: Mapping[str, NoiseSweep], level: float = 0.20, negligible: float = 0.02) -> str:
+    """Which noise model reproduces the pattern of the paper's Fig. 3g (pruned networks lose less than Weight
+    Tuning), one sentence per model. A model under which no method loses more than ``negligible`` (a fraction:
+    0.02 = 2 points) at ``level``, leaving aside Memristor Pruning's programming noise (the premise), cannot
+    separate the methods."""
+    sentences = []
+    for name, sweep in sweeps.items():
+        model = MODEL_LABELS.get(name, name)
+        tested = [(m, k) for m in sweep.methods for k in sweep.config.kinds
+                  if not (m == "memristor-pruning" and k == "programming")]
+        largest = max(sweep.drop(m, k, level) for m, k in tested)
+        if largest <= negligible:
+            sentences.append(f"Under the {model} model no network loses more than {_points(largest)} points at "
+                             f"{_pct(level)} %: at these levels the noise is too small to separate the methods, so "
+                             "this model can neither confirm nor refute the claim.")
+            continue
+        parts = []
+        for kind in sweep.config.kinds:
+            methods = PRUNED if kind == "read" else PRUNED[:1]
+            words = [c.word for c in compare_with_baseline(sweep, kind, level, methods)]
+            if all(w == "less than" for w in words):
+                parts.append(f"under {kind} noise the pruned network{'s' if len(words) > 1 else ''} tested lose"
+                             f"{'' if len(words) > 1 else 's'} less than Weight Tuning, the paper's pattern")
+            elif any(w == "less than" for w in words):
+                parts.append(f"under {kind} noise the paper's pattern holds for one pruned network of two")
+            else:
+                parts.append(f"under {kind} noise no pruned network tested loses less than Weight Tuning")
+        sentences.append(f"Under the {model} model, " + "; ".join(parts) + ".")
+    return " ".join(sentences)
