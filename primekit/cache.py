@@ -10,11 +10,19 @@ and later calls load it, as long as three things are unchanged:
   while editing the LIF neuron retrains them. A ``fn`` defined outside primekit (a notebook, a test)
   depends on the whole package, and
 
-- the data fingerprint the caller passes (e.g. :func:`fingerprint_files` of the raw files used).
+- the data fingerprint the caller passes (e.g. :func:`fingerprint_files` of the raw files used),
+- the versions of the libraries that change results (torch, NumPy).
 
-An entry whose code hash no longer matches, or that cannot be read, is recomputed with a message on
-stderr; it is never silently reused. Writes are atomic (temporary file + rename), so an interrupted run
-leaves either the old entry or the new one, never half a file.
+A ``fn`` defined outside primekit (a notebook cell, a test) is also keyed by its own source (or, without
+one, its compiled code), so editing it recomputes. Every stored payload carries a SHA-256 checksum verified
+on load. An entry whose code hash or versions no longer match, whose checksum fails, or that cannot be read,
+is recomputed with a message on stderr; it is never silently reused. Writes are atomic (temporary file +
+rename), so an interrupted run leaves either the old entry or the new one, never half a file.
+
+Not in the key, on purpose: the number of threads and the batch size used to compute a result (they change
+speed, and floating-point rounding in the last bits, never the meaning of a result; every random draw is keyed
+by sample and step, not by batch), and the machine. A result computed on another machine with the same code,
+config, data and library versions is served as is.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import inspect
+import io
 import os
 import re
 import sys
@@ -35,7 +45,7 @@ from primekit import paths
 from primekit.profiles import stable_hash
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
-_FORMAT = 1
+_FORMAT = 2  # 2: payload stored as checksummed bytes
 
 
 @functools.lru_cache(maxsize=None)
@@ -159,25 +169,60 @@ def load_or_run(
         verbose: print a line on stderr saying whether the result was loaded or computed.
     """
     path = entry_path(name, config, data_fingerprint)
-    meta = {"format": _FORMAT, "name": name, "source_hash": source_hash(_module_of(fn))}
+    meta = {"format": _FORMAT, "name": name, "source_hash": source_hash(_module_of(fn)),
+            "function": function_hash(fn), "versions": library_versions()}
     if path.exists():
-        try:
-            stored = torch.load(path, map_location="cpu", weights_only=False)
-            stored_meta = stored["meta"] if isinstance(stored, dict) else None
-        except Exception as error:  # any unreadable entry is recomputed, never a crash
-            _say(f"[primekit cache] {path.name} is unreadable ({type(error).__name__}: {error}); recomputing")
-        else:
-            if stored_meta == meta and "value" in stored:
-                if verbose:
-                    _say(f"[primekit cache] loaded {name} ({path.name})")
-                return stored["value"]
-            _say(f"[primekit cache] {path.name} was written by other primekit code; recomputing")
+        value, problem = _read_entry(path, meta)
+        if problem is None:
+            if verbose:
+                _say(f"[primekit cache] loaded {name} ({path.name})")
+            return value
+        _say(f"[primekit cache] {path.name} {problem}; recomputing")
     value = fn()
-    paths.atomic_write(  # protocol 4 stores NumPy bytes as bytes (protocol 2 inflates them by ~25 %)
-        path, lambda stream: torch.save({"meta": meta, "value": value}, stream, pickle_protocol=4))
+    buffer = io.BytesIO()  # protocol 4 stores NumPy bytes as bytes (protocol 2 inflates them by ~25 %)
+    torch.save(value, buffer, pickle_protocol=4)
+    payload = buffer.getvalue()
+    paths.atomic_write(path, lambda stream: torch.save(
+        {"meta": meta, "sha256": hashlib.sha256(payload).hexdigest(), "payload": payload}, stream, pickle_protocol=4))
     if verbose:
         _say(f"[primekit cache] computed {name}, stored as {path.name}")
     return value
+
+
+def _read_entry(path: Path, meta: dict) -> tuple[Any, str | None]:
+    """``(value, None)`` for a valid entry written for ``meta``, else ``(None, what is wrong)``."""
+    try:
+        stored = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:  # any unreadable entry is recomputed, never a crash
+        return None, f"is unreadable ({type(error).__name__}: {error})"
+    if not isinstance(stored, dict) or stored.get("meta") != meta or not isinstance(stored.get("payload"), bytes):
+        return None, "was written by other code, another library version or another cache format"
+    if hashlib.sha256(stored["payload"]).hexdigest() != stored.get("sha256"):
+        return None, "fails its checksum (the file changed after it was written)"
+    try:
+        return torch.load(io.BytesIO(stored["payload"]), map_location="cpu", weights_only=False), None
+    except Exception as error:
+        return None, f"holds an unreadable payload ({type(error).__name__}: {error})"
+
+
+def library_versions() -> dict[str, str]:
+    """The versions of the libraries whose upgrade can change a cached result (part of every key)."""
+    return {"torch": torch.__version__, "numpy": np.__version__}
+
+
+def function_hash(fn: Callable) -> str:
+    """For a ``fn`` defined outside primekit: a hash of its source (or of its compiled code when the source
+    is not available). Empty for primekit's own functions, which :func:`source_hash` covers."""
+    module = _module_of(fn)
+    if module is not None and (module == "primekit" or module.startswith("primekit.")):
+        return ""
+    target = fn if inspect.isfunction(fn) or inspect.ismethod(fn) else type(fn)
+    try:
+        text = inspect.getsource(target)
+    except (OSError, TypeError):
+        code = getattr(target, "__code__", None)
+        text = repr((code.co_code, code.co_consts, code.co_names)) if code is not None else repr(target)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _module_of(fn: Callable) -> str | None:

@@ -83,7 +83,7 @@ def test_entry_from_other_source_is_recomputed(monkeypatch, capsys):
     monkeypatch.setattr(primekit.cache, "source_hash", lambda module=None: "0123456789abcdef")
     assert load_or_run("exp", Config(), fn, verbose=False) == {"run": 2}
     err = capsys.readouterr().err
-    assert "recomputing" in err and "other primekit code" in err
+    assert "recomputing" in err and "written by other code" in err
     # the new entry is now valid for the new code
     assert load_or_run("exp", Config(), fn) == {"run": 2}
     assert fn.calls == 2
@@ -152,8 +152,15 @@ def test_values_round_trip_exactly():
         "third": 1 / 3,
         "nested": {"list": [1, 2.5, None, "s"], "tuple": (True, 7)},
     }
-    load_or_run("values", Config(), lambda: value)
-    loaded = load_or_run("values", Config(), Counter())
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return value
+
+    load_or_run("values", Config(), compute)
+    loaded = load_or_run("values", Config(), compute)
+    assert len(calls) == 1
     assert torch.equal(loaded["tensor"], tensor) and loaded["tensor"].dtype == torch.float64
     assert torch.equal(loaded["ints"], value["ints"]) and loaded["ints"].dtype == torch.int64
     assert type(loaded["float"]) is float and loaded["float"] == 0.1
@@ -162,11 +169,12 @@ def test_values_round_trip_exactly():
 
 
 def test_float_and_tensor_results_round_trip():
-    assert load_or_run("f", {"k": 1}, lambda: math.pi) == math.pi
-    assert load_or_run("f", {"k": 1}, Counter()) == math.pi
-    x = torch.randn(3, 4, generator=torch.Generator().manual_seed(0))
-    load_or_run("t", {"k": 1}, lambda: x)
-    assert torch.equal(load_or_run("t", {"k": 1}, Counter()), x)
+    pi = Counter(math.pi)
+    assert load_or_run("f", {"k": 1}, pi) == math.pi
+    assert load_or_run("f", {"k": 1}, pi) == math.pi and pi.calls == 1
+    x = Counter(torch.randn(3, 4, generator=torch.Generator().manual_seed(0)))
+    load_or_run("t", {"k": 1}, x)
+    assert torch.equal(load_or_run("t", {"k": 1}, x), x.value) and x.calls == 1
 
 
 def test_equal_configs_share_an_entry():
@@ -353,3 +361,54 @@ def test_entries_of_functions_defined_outside_primekit_depend_on_the_whole_packa
 def _fresh_hash_of(module):
     source_hash.cache_clear()
     return source_hash(module)
+
+
+def test_a_bit_flip_in_the_payload_is_caught_by_the_checksum(capsys):
+    fn = Counter(torch.tensor([999.0, 1.0]))
+    load_or_run("flip", Config(), fn)
+    path = entry_path("flip", Config())
+    raw = bytearray(path.read_bytes())
+    stored = torch.load(path, weights_only=False)
+    payload = stored["payload"]
+    # flip one bit of the tensor's bytes (999.0 as float32) inside the stored payload
+    target = raw.find(payload[payload.find(torch.tensor([999.0]).numpy().tobytes()):][:4])
+    assert target > 0
+    raw[target + 2] ^= 0x10
+    path.write_bytes(bytes(raw))
+    capsys.readouterr()
+    value = load_or_run("flip", Config(), fn)
+    assert torch.equal(value, torch.tensor([999.0, 1.0])) and fn.calls == 2
+    assert "fails its checksum" in capsys.readouterr().err
+
+
+def test_a_function_defined_outside_primekit_is_keyed_by_its_source():
+    assert load_or_run("outside", Config(), lambda: 1) == 1
+    assert load_or_run("outside", Config(), lambda: 2) == 2     # edited: not the old value
+    assert load_or_run("outside", Config(), lambda: 2) == 2
+
+
+def test_library_versions_are_part_of_the_key(monkeypatch, capsys):
+    fn = Counter()
+    load_or_run("versions", Config(), fn)
+    monkeypatch.setattr(primekit.cache, "library_versions", lambda: {"torch": "0.0", "numpy": "0.0"})
+    assert load_or_run("versions", Config(), fn) == {"run": 2}
+    assert "another library version" in capsys.readouterr().err
+
+
+def test_the_real_data_fingerprint_sees_an_edit_that_keeps_the_size(data_root):
+    import os
+
+    from primekit import profiles
+    from primekit.data.datasets import _real_fingerprint
+
+    folder = profiles.nmnist_dir() / "Train" / "4"
+    folder.mkdir(parents=True)
+    recording = folder / "00001.bin"
+    recording.write_bytes(bytes(range(10)))
+    os.utime(recording, ns=(1_000_000_000, 1_000_000_000))
+    before = _real_fingerprint()
+    recording.write_bytes(bytes(range(1, 11)))          # same size, other bytes
+    os.utime(recording, ns=(2_000_000_000, 2_000_000_000))
+    assert _real_fingerprint() != before
+    os.utime(recording, ns=(1_000_000_000, 1_000_000_000))
+    assert _real_fingerprint() == before                 # names, sizes and times: the contents are not hashed

@@ -113,3 +113,40 @@ def test_bad_shapes_raise():
         SubnetConv2d(GaussianWeights((3, 3)))
     with pytest.raises(ValueError, match=r"a linear weight is \[out, in\]"):
         SubnetLinear(GaussianWeights((3, 3, 1, 1)))
+
+
+def _fresh_output(layer, x):
+    """The layer's output with a mask computed now from its scores (no cache)."""
+    return torch.nn.functional.linear(x, layer.weight_source.read() * layer.keep_mask().float())
+
+
+@pytest.mark.parametrize("how", ["in place", "data assignment", "vector_to_parameters", "indexing", "load_state_dict",
+                                 "optimizer step"])
+def test_the_mask_follows_the_scores_however_they_change(how):
+    from primekit.snn.weight_sources import GaussianWeights
+
+    layer = SubnetLinear(GaussianWeights((6, 8), seed=1), keep_ratio=0.5, score_seed=2)
+    x = torch.rand(3, 8, generator=primekit.make_generator(3))
+    with torch.no_grad():
+        before = layer(x)                                   # fills the cache
+    new = torch.randn(6, 8, generator=primekit.make_generator(4))
+    if how == "in place":
+        layer.scores.data.copy_(new)
+    elif how == "data assignment":
+        layer.scores.data = new
+    elif how == "vector_to_parameters":
+        torch.nn.utils.vector_to_parameters(new.flatten(), [layer.scores])
+    elif how == "indexing":
+        with torch.no_grad():
+            layer.scores[:] = new
+    elif how == "load_state_dict":
+        layer.load_state_dict({**layer.state_dict(), "scores": new})
+    else:
+        optimizer = torch.optim.SGD([layer.scores], lr=100.0)
+        layer(x).sum().backward()
+        optimizer.step()
+    with torch.no_grad():
+        after = layer(x)
+    assert not torch.equal(after, before)                  # the new scores choose another subnet
+    assert torch.equal(after, _fresh_output(layer, x))
+    assert torch.equal(layer.mask().bool(), layer.keep_mask())

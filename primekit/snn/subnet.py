@@ -98,7 +98,7 @@ class SubnetLayer(nn.Module):
         self.keep_ratio = _check_keep_ratio(keep_ratio)
         self.scores = None if self.keep_ratio == 1.0 else nn.Parameter(init_scores(weight_source.shape, score_seed))
         self.bias = self._make_bias(bias)
-        self._mask_cache: tuple[int, torch.Tensor] | None = None
+        self._mask_cache: tuple[torch.Tensor, torch.Tensor] | None = None  # (scores it was made from, mask)
 
     @property
     def out_features(self) -> int:
@@ -123,17 +123,21 @@ class SubnetLayer(nn.Module):
     def mask(self) -> torch.Tensor:
         """The 0/1 mask with a straight-through gradient to ``|scores|``.
 
-        The sort runs once per change of the scores (cached by their version), not at every timestep:
-        the value is the cached mask, and ``|S| - |S|.detach()`` (exactly zero) carries the gradient.
+        The sort runs once per change of the scores, not at every timestep: the mask is cached with a copy of
+        the scores it was made from and reused while the scores are equal to that copy (a comparison costs
+        microseconds; a version counter would miss ``scores.data = ...`` and ``vector_to_parameters``). The
+        value is the cached mask, and ``|S| - |S|.detach()`` (exactly zero) carries the gradient.
         """
-        version = self.scores._version
-        if self._mask_cache is None or self._mask_cache[0] != version:
+        scores = self.scores.detach()
+        cache = self._mask_cache
+        if (cache is None or cache[0].shape != scores.shape or cache[0].device != scores.device
+                or not torch.equal(cache[0], scores)):
             with torch.no_grad():
-                self._mask_cache = (version, topk_mask(self.scores, self.keep_ratio))
+                self._mask_cache = cache = (scores.clone(), topk_mask(scores, self.keep_ratio))
         if not (torch.is_grad_enabled() and self.scores.requires_grad):
-            return self._mask_cache[1]  # no gradient wanted: skip the straight-through arithmetic
+            return cache[1]  # no gradient wanted: skip the straight-through arithmetic
         magnitude = self.scores.abs()
-        return self._mask_cache[1] + (magnitude - magnitude.detach())
+        return cache[1] + (magnitude - magnitude.detach())
 
     def applied_mask(self) -> torch.Tensor | None:
         """The mask the source gets: None without scores or when the source already removed pruned weights."""
