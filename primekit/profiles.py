@@ -175,6 +175,8 @@ def get_profile(name: str | None = None, *, check: bool = True) -> Profile:
     With ``check=True`` (the default) a profile whose real dataset is absent stops here with a
     :class:`DataNotFoundError` that names where to put the data.
     """
+    if name is not None and not isinstance(name, str):
+        raise ValueError(f"name={name!r} must be a profile name, one of {sorted(PROFILES)}")
     chosen = name if name is not None else os.environ.get(PROFILE_ENV, DEFAULT_PROFILE)
     chosen = chosen.strip().lower()
     if chosen not in PROFILES:

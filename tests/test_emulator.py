@@ -128,8 +128,8 @@ def test_blank_digit_gives_only_background_noise():
 
 @pytest.mark.parametrize("field, value, message", [
     ("contrast", 1.2, r"contrast=1\.2 must be < 1"),
-    ("threshold_on", 0.0, r"threshold_on=0\.0 must be > 0"),
-    ("refractory_ms", -1.0, r"refractory_ms=-1\.0 must be >= 0"),
+    ("threshold_on", 0.0, r"threshold_on=0\.0 must be a finite number > 0"),
+    ("refractory_ms", -1.0, r"refractory_ms=-1\.0 must be a finite number >= 0"),
     ("refractory_ms", 0.5, r"refractory_ms=0\.5 must be >= dt_ms=1\.0"),
     ("noise_on_fraction", 1.5, r"noise_on_fraction=1\.5 must be in \[0, 1\]"),
     ("saccade_ms", (100.0, 100.0), r"saccade_ms has 2 entries but saccade_end_px has 3"),

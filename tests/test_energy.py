@@ -413,15 +413,15 @@ POSITIVE = ("add_pj", "mult_pj", "periphery_add_pj", "periphery_mult_pj", "sram_
 
 
 @pytest.mark.parametrize("name", POSITIVE)
-@pytest.mark.parametrize("value", [0.0, -1.0, True, "1"])
+@pytest.mark.parametrize("value", [0.0, -1.0, True, "1", float("inf"), float("nan")])
 def test_constants_must_be_positive(name, value):
-    with pytest.raises(ValueError, match=f"{name}={value!r} must be > 0"):
+    with pytest.raises(ValueError, match=f"{name}={value!r} must be a finite number > 0"):
         EnergyConfig(**{name: value})
 
 
 def test_other_config_checks():
     assert EnergyConfig(frontend_pj=0.0).frontend_pj == 0.0
-    with pytest.raises(ValueError, match=r"frontend_pj=-0.1 must be >= 0"):
+    with pytest.raises(ValueError, match=r"frontend_pj=-0.1 must be a finite number >= 0"):
         EnergyConfig(frontend_pj=-0.1)
     for name in ("adc_bits", "conversions_per_output"):
         for bad in (0, 1.5, True):

@@ -103,11 +103,20 @@ def test_marker_boundary(tmp_path):
 
 
 def test_hand_made_record_decoding(tmp_path):
-    # x=3, y=4, ON, t = 0x12345 ; then a marker ; then x=33, y=0, OFF, t = 7 (+ 2**13 from the marker)
+    # x=3, y=4, ON, t = 0x01345 ; then a marker ; then x=33, y=0, OFF, t = 7 (+ 2**13 from the marker)
     path = tmp_path / "hand.bin"
-    path.write_bytes(bytes([3, 4, 0x80 | 0x01, 0x23, 0x45, 0, 240, 0, 0, 0, 33, 0, 0x00, 0x00, 0x07]))
+    path.write_bytes(bytes([3, 4, 0x80 | 0x00, 0x13, 0x45, 0, 240, 0, 0, 0, 33, 0, 0x00, 0x00, 0x07]))
     events = read_nmnist_bin(path)
-    assert events.tolist() == [(3, 4, 0x12345, 1), (33, 0, 7 + 2**13, 0)]
+    assert events.tolist() == [(3, 4, 0x01345, 1), (33, 0, 7 + 2**13, 0)]
+
+
+def test_timestamps_going_backwards_are_refused(tmp_path):
+    # t = 0x12345 then t = 7 + 2**13 (one marker): the second event is earlier than the first
+    path = tmp_path / "backwards.bin"
+    path.write_bytes(bytes([3, 4, 0x80 | 0x01, 0x23, 0x45, 0, 240, 0, 0, 0, 33, 0, 0x00, 0x00, 0x07]))
+    with pytest.raises(EventFileError, match=r"backwards\.bin is corrupt: record 2 \(byte offset 10\) has t = 8199 "
+                                             r"us, earlier than the event before it"):
+        read_nmnist_bin(path)
 
 
 def test_empty_file_is_zero_events(tmp_path):

@@ -213,7 +213,7 @@ def test_timed_sweep_measures_both_runs(model, split):
 @pytest.mark.parametrize("call, message", [
     (lambda m, s: record_outputs(m, s, hidden_layer="nope", show_progress=False), "hidden_layer='nope' is not a submodule"),
     (lambda m, s: record_outputs(m, s, batch_size=0, show_progress=False), "batch_size=0 must be a positive integer"),
-    (lambda m, s: record_outputs(m, s, index=[0, 99], show_progress=False), r"index must be 1-D sample indices in \[0, 21\)"),
+    (lambda m, s: record_outputs(m, s, index=[0, 99], show_progress=False), r"index holds indices from 0 to 99; every index must be in \[0, 21\)"),
     (lambda m, s: timed_sweep(m, batches_of(s, 7), [0.5], repeats=0), "repeats=0 must be a positive integer"),
 ])
 def test_bad_arguments_raise(model, split, call, message):

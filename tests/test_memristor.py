@@ -151,14 +151,14 @@ def test_equivalent_weight_noise_matches_monte_carlo():
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("read_noise", -0.1, r"read_noise=-0\.1 must be >= 0"),
-    ("programming_noise", -1.0, r"programming_noise=-1\.0 must be >= 0"),
-    ("g_cycle_spread_us", -2.0, r"g_cycle_spread_us=-2\.0 must be >= 0"),
+    ("read_noise", -0.1, r"read_noise=-0\.1 must be a finite number >= 0"),
+    ("programming_noise", -1.0, r"programming_noise=-1\.0 must be a finite number >= 0"),
+    ("g_cycle_spread_us", -2.0, r"g_cycle_spread_us=-2\.0 must be a finite number >= 0"),
     ("g_mean_us", 50.0, r"g_mean_us=50\.0 must lie in the device range \[0\.0, 40\.0\] uS"),
     ("g_reset_us", -0.5, r"g_reset_us=-0\.5 must lie in the device range"),
     ("g_max_us", 0.0, r"g_max_us=0\.0 must be > g_min_us=0\.0"),
-    ("weight_scale", 0.0, r"weight_scale=0\.0 must be > 0"),
-    ("read_noise", True, r"read_noise=True must be >= 0"),
+    ("weight_scale", 0.0, r"weight_scale=0\.0 must be a finite number > 0"),
+    ("read_noise", True, r"read_noise=True must be a finite number >= 0"),
 ])
 def test_bad_device_parameters_raise(field, value, message):
     with pytest.raises(ValueError, match=message):

@@ -167,7 +167,7 @@ def test_a_fresh_chip_keeps_the_topology_and_replaces_the_conductances():
 @pytest.mark.parametrize("field, value, message", [
     ("noise_model", "relative", r"noise_model='relative' must be one of \('cell-relative'"),
     ("programming_targets", "kept", r"programming_targets='kept' must be one of \('written', 'every-cell'\)"),
-    ("read_noise", math.inf, r"read_noise=inf must be finite"),
+    ("read_noise", math.inf, r"read_noise=inf must be a finite number >= 0"),
     ("programming_noise", math.nan, r"programming_noise=nan must be"),
 ])
 def test_bad_noise_settings_are_refused_by_name(field, value, message):

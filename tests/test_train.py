@@ -92,7 +92,7 @@ def test_untrained_baselines_keep_their_initial_mask(small_frames):
 
 
 def test_bad_train_config_raises():
-    with pytest.raises(ValueError, match=r"method='magic' is not one of"):
+    with pytest.raises(ValueError, match=r"method='magic' must be one of"):
         train.TrainConfig("magic")
-    with pytest.raises(ValueError, match=r"lr=0 must be > 0"):
+    with pytest.raises(ValueError, match=r"lr=0 must be a finite number > 0"):
         train.TrainConfig("weight-tuning", lr=0)

@@ -184,6 +184,8 @@ def _place(model: nn.Module, seed: int, mapping: Mapping, caller: str,
     device's programming noise, and the layer reads them through a :class:`ChipWeights`; RESET, programming
     and reads use the per-layer seeds ``derive_seed(seed, "reset" | "program" | "read", name)``.
     """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     chip_model = copy.deepcopy(model)
     records = {}
     if only is not None:

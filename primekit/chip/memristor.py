@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from primekit.checks import check_non_negative, check_positive, is_number
+from primekit.checks import check_finite, check_non_negative, check_positive, is_number
 from primekit.seeding import derive_seed, make_generator
 
 #: How a simulated chip reads a batch: every sample its own read, or one read shared by the batch.
@@ -148,9 +148,7 @@ class Pairs:
         if self.reset is not None and self.reset.shape != self.g_plus.shape:
             raise ValueError(f"reset has shape {tuple(self.reset.shape)}, the pairs {tuple(self.g_plus.shape)}")
 
-    @property
-    def shape(self) -> torch.Size:
-        return self.g_plus.shape
+    shape = property(lambda self: self.g_plus.shape, doc="The shape of the array of pairs.")
 
     def weights(self, config: MemristorConfig) -> torch.Tensor:
         """The weights these pairs hold, ``weight_scale * (G+ - G-)``."""
@@ -168,6 +166,7 @@ def weights_to_pairs(weights: torch.Tensor, config: MemristorConfig) -> tuple[Pa
     Conductances outside the device range are clipped to it; the number of clipped cells is returned
     so the caller can report it (a weight whose pair needs more than the range cannot be stored).
     """
+    check_finite("weights", weights)
     half = weights / (2.0 * config.weight_scale)
     wanted_plus, wanted_minus = config.g_mid_us + half, config.g_mid_us - half
     g_plus = wanted_plus.clamp(config.g_min_us, config.g_max_us)

@@ -33,7 +33,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from primekit.checks import check_non_negative, check_positive
+from primekit.checks import (
+    check_finite,
+    check_finite_numbers,
+    check_indices,
+    check_instance,
+    check_integer,
+    check_non_negative,
+    check_positive,
+)
 from primekit.data.events import EVENT_DTYPE, SENSOR_SIZE
 from primekit.progress import progress
 from primekit.seeding import derive_seed
@@ -68,6 +76,12 @@ class EmulatorConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        for name in ("digit_origin_px", "saccade_end_px", "saccade_ms"):
+            check_finite_numbers(name, getattr(self, name))
+        if len(self.digit_origin_px) != 2 or any(len(end) != 2 for end in self.saccade_end_px):
+            raise ValueError(f"digit_origin_px={self.digit_origin_px!r} and saccade_end_px={self.saccade_end_px!r} "
+                             "must hold (x, y) pairs in pixels")
+        check_integer("seed", self.seed, 0)
         check_positive(self, "pause_ms", "contrast", "threshold_on", "threshold_off", "dt_ms")
         check_non_negative(self, "start_ms", "timing_jitter", "blur_px", "threshold_mismatch", "refractory_ms",
                            "noise_rate_hz")
@@ -240,18 +254,24 @@ def emulate(
     Returns:
         one structured event array per digit (fields x, y, t in us, p; tonic's N-MNIST dtype), sorted by t.
     """
+    check_instance("config", config, EmulatorConfig, "an EmulatorConfig")
     digits = np.asarray(digits)
+    if digits.dtype.kind not in "iuf":
+        raise ValueError(f"digits must hold numbers (intensities 0-255), got dtype {digits.dtype}")
     if digits.ndim == 2 and digits.shape[1] == _DIGIT_PX * _DIGIT_PX:
         digits = digits.reshape(-1, _DIGIT_PX, _DIGIT_PX)
     if digits.ndim != 3 or digits.shape[1:] != (_DIGIT_PX, _DIGIT_PX):
         raise ValueError(f"digits must be [N, 28, 28] or [N, 784], got shape {digits.shape}")
+    check_finite("digits", digits)
     if digits.size and (digits.min() < 0 or digits.max() > 255):
         raise ValueError(f"digits must hold intensities in [0, 255], got [{digits.min()}, {digits.max()}]")
-    indices = np.arange(len(digits)) if indices is None else np.asarray(indices)
+    if digits.size and 0 < digits.max() <= 1:
+        raise ValueError(f"digits range from {digits.min()} to {digits.max()}: they look scaled to [0, 1], but the "
+                         "emulator expects MNIST intensities 0-255 (multiply by 255)")
+    indices = np.arange(len(digits)) if indices is None else check_indices("indices", indices)
     if indices.shape != (len(digits),):
         raise ValueError(f"indices must have one entry per digit ({len(digits)}), got shape {indices.shape}")
-    if not chunk_size >= 1:
-        raise ValueError(f"chunk_size={chunk_size!r} must be >= 1")
+    chunk_size = check_integer("chunk_size", chunk_size, 1)
 
     thresholds = sensor_thresholds(config)
     starts = range(0, len(digits), chunk_size)

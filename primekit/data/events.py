@@ -171,7 +171,8 @@ def read_nmnist_bin(path: str | os.PathLike) -> np.ndarray:
     Raises:
         FileNotFoundError: ``path`` does not exist.
         EventFileError: the size is not a multiple of 5 bytes ("truncated"), or a record has
-            ``x >= 34`` or ``y >= 34`` without being an overflow marker (``y == 240``) ("corrupt").
+            ``x >= 34`` or ``y >= 34`` without being an overflow marker (``y == 240``), or a timestamp earlier
+            than the one before it ("corrupt").
     An empty file is valid and gives 0 events.
     """
     path = Path(path)
@@ -201,6 +202,13 @@ def read_nmnist_bin(path: str | os.PathLike) -> np.ndarray:
     # Each marker adds 2**13 us to its own record (dropped) and every later one, as tonic does.
     t = t + OVERFLOW_INCREMENT_US * np.cumsum(marker)
     keep = ~marker
+    backwards = np.flatnonzero(np.diff(t[keep]) < 0)
+    if backwards.size:
+        i = int(np.flatnonzero(keep)[backwards[0] + 1])
+        raise EventFileError(
+            f"{path} is corrupt: record {i} (byte offset {i * RECORD_BYTES}) has t = {int(t[i])} us, earlier than the "
+            f"event before it; timestamps must not go backwards ({backwards.size} such record(s))"
+        )
     events = np.empty(int(keep.sum()), dtype=EVENT_DTYPE)
     events["x"], events["y"], events["t"], events["p"] = x[keep], y[keep], t[keep], p[keep]
     return events

@@ -133,6 +133,8 @@ def to_frames(events: np.ndarray, spec: FrameSpec = FrameSpec()) -> np.ndarray:
         ValueError: ``events`` is not a valid sorted event array (the message says which field,
             event index and value).
     """
+    if not isinstance(spec, FrameSpec):
+        raise ValueError(f"spec must be a FrameSpec (e.g. FrameSpec(timesteps=10)), got {type(spec).__name__} {spec!r}")
     check_events(events, require_sorted=True)
     counts = _counts(events, spec)
     return counts.astype(_smallest_unsigned(int(counts.max(initial=0))))

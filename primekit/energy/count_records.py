@@ -28,9 +28,13 @@ class CountTable:
     kinds: tuple[str, ...] = KINDS
 
     def __post_init__(self) -> None:
-        if self.values.shape != (len(self.layers), len(self.kinds)):
-            raise ValueError(f"values has shape {self.values.shape}, expected "
+        values = np.asarray(self.values)
+        if values.shape != (len(self.layers), len(self.kinds)):
+            raise ValueError(f"values has shape {values.shape}, expected "
                              f"({len(self.layers)} layers, {len(self.kinds)} kinds)")
+        if values.size and (not np.all(np.isfinite(values)) or values.min() < 0):
+            raise ValueError(f"values must be finite counts >= 0; got a minimum of {values.min()} and "
+                             f"{int((~np.isfinite(values)).sum())} non-finite value(s)")
 
     def __getitem__(self, key) -> float:
         """``table[kind]`` (summed over layers) or ``table[layer, kind]``."""
@@ -76,7 +80,10 @@ class OperationCounts(NamedTuple):
         steps, n = self.counts.shape[:2]
         if exit_step is None:
             return self.counts.sum(dim=0)
-        exit_step = torch.as_tensor(exit_step, dtype=torch.long)
+        exit_step = torch.as_tensor(exit_step)
+        if exit_step.is_floating_point() and not bool((exit_step == exit_step.round()).all()):
+            raise ValueError("exit_step holds fractional steps; exit steps are whole steps in [1, T]")
+        exit_step = exit_step.long()
         if exit_step.shape != (n,) or (n and (exit_step.min() < 1 or exit_step.max() > steps)):
             raise ValueError(f"exit_step must be [N] = [{n}] steps in [1, {steps}]; got shape "
                              f"{tuple(exit_step.shape)}")

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from primekit import cache, profiles
+from primekit.checks import is_number
 from primekit.chip.deploy import ChipWeights, deploy
 from primekit.chip.memristor import MemristorConfig, form
 from primekit.data.inpainting import InpaintingSplit, inpainting_digits
@@ -55,7 +56,8 @@ class VAETrainConfig:
     Attributes:
         method: one of :data:`INPAINTING_METHODS`.
         lr, weight_decay: AdamW's (the authors: 1e-3, 1e-3).
-        keep_ratio: fraction of weights kept by the pruning methods.
+        keep_ratio: fraction of weights kept by the pruning methods, in (0, 1] (None: the authors' 0.5);
+            Weight Tuning keeps every weight and takes none.
         scheduled: the prior's scheduled-sampling probability at the first epoch and its limit at the last
             (the authors: 0.1 -> 0.3); (0, 0) turns it off.
         memristor: the device whose formed conductances give ``memristor-pruning``'s weights.
@@ -64,7 +66,7 @@ class VAETrainConfig:
     method: str
     lr: float = 1e-3
     weight_decay: float = 1e-3
-    keep_ratio: float = 0.5
+    keep_ratio: float | None = None
     scheduled: tuple[float, float] = (0.1, 0.3)
     memristor: MemristorConfig = field(default_factory=lambda: VAE_MEMRISTOR)
 
@@ -75,8 +77,17 @@ class VAETrainConfig:
             raise ValueError(f"lr={self.lr!r} must be > 0")
         if not self.weight_decay >= 0:
             raise ValueError(f"weight_decay={self.weight_decay!r} must be >= 0")
-        if len(self.scheduled) != 2 or not all(0 <= p <= 1 for p in self.scheduled):
+        if len(self.scheduled) != 2 or not all(is_number(p) and 0 <= p <= 1 for p in self.scheduled):
             raise ValueError(f"scheduled={self.scheduled!r} must be two probabilities (first epoch, limit)")
+        if self.method == "weight-tuning":
+            if self.keep_ratio is not None:
+                raise ValueError(f"keep_ratio={self.keep_ratio!r} is for the pruning methods; Weight Tuning trains "
+                                 "every weight (leave keep_ratio=None)")
+            return
+        keep_ratio = 0.5 if self.keep_ratio is None else self.keep_ratio
+        if not (is_number(keep_ratio) and 0 < keep_ratio <= 1):
+            raise ValueError(f"keep_ratio={keep_ratio!r} must be in (0, 1] (the fraction of weights kept)")
+        object.__setattr__(self, "keep_ratio", float(keep_ratio))
 
     def scheduled_p(self, epoch: int, epochs: int) -> float:
         """The authors' ``update_p``: ``p0 + (p1 - p0) epoch / epochs`` (epoch counted from 0)."""

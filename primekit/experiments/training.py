@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from primekit import cache, profiles
+from primekit.checks import check_choice, check_instance, check_non_negative, check_positive, is_number
 from primekit.chip.deploy import ChipWeights
 from primekit.chip.memristor import MemristorConfig, form
 from primekit.data.datasets import FrameSplit, nmnist_frames
@@ -57,23 +58,31 @@ class TrainConfig:
         method: one of :data:`METHODS`.
         lr: Adam learning rate.
         weight_decay: Adam weight decay (L2), applied to whatever is trained.
-        keep_ratio: fraction of weights kept by the pruning methods.
+        keep_ratio: fraction of weights kept by the pruning methods, in (0, 1] (None: PRIME's 0.5). Weight
+            Tuning keeps every weight and takes none.
         memristor: the memristor device whose formed conductances give the chip methods' weights.
     """
 
     method: str
     lr: float = 1e-3
     weight_decay: float = 5e-4
-    keep_ratio: float = 0.5
+    keep_ratio: float | None = None
     memristor: MemristorConfig = field(default_factory=MemristorConfig)
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"method={self.method!r} is not one of {METHODS}")
-        if not self.lr > 0:
-            raise ValueError(f"lr={self.lr!r} must be > 0")
-        if not self.weight_decay >= 0:
-            raise ValueError(f"weight_decay={self.weight_decay!r} must be >= 0")
+        check_choice("method", self.method, METHODS)
+        check_positive(self, "lr")
+        check_non_negative(self, "weight_decay")
+        check_instance("memristor", self.memristor, MemristorConfig, "a MemristorConfig")
+        if self.method == "weight-tuning":
+            if self.keep_ratio is not None:
+                raise ValueError(f"keep_ratio={self.keep_ratio!r} is for the pruning methods; Weight Tuning trains "
+                                 "every weight (leave keep_ratio=None)")
+            return
+        keep_ratio = 0.5 if self.keep_ratio is None else self.keep_ratio
+        if not (is_number(keep_ratio) and 0 < keep_ratio <= 1):
+            raise ValueError(f"keep_ratio={keep_ratio!r} must be in (0, 1] (the fraction of weights kept)")
+        object.__setattr__(self, "keep_ratio", float(keep_ratio))
 
 
 def chip_sources(memristor: MemristorConfig, seed: int) -> dict[str, ChipWeights]:

@@ -166,7 +166,7 @@ def replay(outputs: torch.Tensor, policy: StopPolicy) -> EarlyStopResult:
     :mod:`primekit.inference.evaluate`).
     ``steps_run`` is the work a streaming run would do: the sum of the exit steps.
     """
-    check_time_major(outputs)
+    check_time_major(outputs, "outputs")
     steps, batch = outputs.shape[0], outputs.shape[1]
     exit_step = torch.full((batch,), steps, dtype=torch.long)
     prediction = None  # shaped by the first decision (a class index, or e.g. an image, per sample)

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from primekit.checks import check_indices
 from primekit.inference.early_stop import Decision, EarlyStopResult, StopPolicy
 from primekit.progress import progress
 from primekit.snn import draws
@@ -105,10 +106,13 @@ def _selection(split, index) -> np.ndarray:
         return np.arange(len(split))
     index = np.asarray(index)
     if index.dtype == bool:
+        if index.shape != (len(split),):
+            raise ValueError(f"index is a boolean mask of shape {index.shape}; a mask needs one entry per sample "
+                             f"of the split ({len(split)})")
         index = np.flatnonzero(index)
-    if index.ndim != 1 or (len(index) and (index.min() < 0 or index.max() >= len(split))):
+    if index.ndim != 1:
         raise ValueError(f"index must be 1-D sample indices in [0, {len(split)}); got shape {index.shape}")
-    return index.astype(np.int64)
+    return check_indices("index", index, len(split))
 
 
 def _iter_batches(split, batch_size: int, index) -> Iterator[Batch]:

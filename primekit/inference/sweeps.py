@@ -94,6 +94,9 @@ def timed_sweep(model: StepModule, batches, thresholds: Sequence[float], *, repe
     """
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats={repeats!r} must be a positive integer")
+    batches = list(batches)
+    if not batches:
+        raise ValueError("batches is empty: give at least one batch (primekit.inference.evaluate.batches_of)")
     steps = batches[0][0].shape[0]
     configs = [1.0] + [float(t) for t in thresholds]
     total = {c: 0.0 for c in configs}

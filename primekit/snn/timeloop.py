@@ -61,7 +61,7 @@ class RunResult(NamedTuple):
 
 
 def check_time_major(x: torch.Tensor, name: str = "x") -> None:
-    """Raise ValueError unless ``x`` is a floating tensor shaped ``[T, B, ...]`` with T, B >= 1."""
+    """Raise ValueError unless ``x`` is a finite floating tensor shaped ``[T, B, ...]`` with T, B >= 1."""
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor shaped [T, B, ...], got {type(x).__name__}")
     if x.dim() < 2:
@@ -72,6 +72,9 @@ def check_time_major(x: torch.Tensor, name: str = "x") -> None:
         raise ValueError(f"{name} needs T >= 1 and B >= 1, got shape {tuple(x.shape)}")
     if not x.is_floating_point():
         raise ValueError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+    if x.device.type != "meta" and not bool(torch.isfinite(x).all()):
+        bad = int((~torch.isfinite(x)).sum())
+        raise ValueError(f"{name} holds {bad} NaN or infinite value(s); every entry must be finite")
 
 
 def run(model: StepModule, x: torch.Tensor, *, keep_states: bool = False) -> RunResult:

@@ -1,0 +1,163 @@
+"""Bad input, as users get it wrong, for the public entry points: each call must fail with a ValueError (or the
+named file error) whose message names the parameter and what is allowed, never return a wrong answer or end in
+a bare error from deep inside NumPy or torch. Every row here returned a wrong result or a bare error before."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import primekit
+from primekit import profiles
+from primekit.chip.deploy import deploy
+from primekit.chip.memristor import MemristorConfig
+from primekit.data.emulator import EmulatorConfig, emulate
+from primekit.data.events import make_events
+from primekit.data.frames import FrameSpec, to_frames
+from primekit.energy.count_records import CountTable, OperationCounts
+from primekit.energy.prices import EnergyConfig
+from primekit.experiments.inpainting_training import VAETrainConfig
+from primekit.experiments.training import TrainConfig
+from primekit.inference.early_stop import SoftmaxConfidence, replay, run_early_stop
+from primekit.inference.evaluate import Batch, record_outputs
+from primekit.inference.sweeps import timed_sweep
+from primekit.snn.subnet import SubnetLinear
+from primekit.snn.weight_sources import GaussianWeights, TrainableWeights
+
+
+def _digits(scale=1.0):
+    """Two 28 x 28 'digits': a bright square on black, intensities 0-255 times ``scale``."""
+    digits = np.zeros((2, 28, 28))
+    digits[:, 8:20, 10:18] = 255.0 * scale
+    return digits
+
+
+def _nan_digits():
+    digits = _digits()
+    digits[0, 5, 5] = np.nan
+    return digits
+
+
+class _Echo(torch.nn.Module):
+    """A step model that outputs its input's mean per sample over 3 classes."""
+
+    def init_state(self, batch_size):
+        return None
+
+    def step(self, x_t, state):
+        return x_t.flatten(1)[:, :3], state
+
+
+class _Split:
+    def __init__(self, n=5):
+        self.labels = np.zeros(n, dtype=np.int64)
+        self.frames = torch.rand(2, n, 3, generator=primekit.make_generator(0))
+
+    def __len__(self):
+        return len(self.labels)
+
+    def time_major(self, index):
+        return self.frames[:, torch.as_tensor(index)]
+
+
+def _nan_frames():
+    x = torch.rand(3, 2, 3, generator=primekit.make_generator(1))
+    x[1, 0, 2] = float("nan")
+    return x
+
+
+def _weights_with_nan():
+    weights = torch.randn(4, 3, generator=primekit.make_generator(2))
+    weights[2, 1] = float("nan")
+    return SubnetLinear(TrainableWeights(weights), keep_ratio=1.0)
+
+
+def _events():
+    return make_events([1, 2, 3], [4, 5, 6], [10, 20, 30], [0, 1, 1])
+
+
+CASES = [
+    # data: digits scaled to [0, 1] gave a recording of background noise only
+    ("emulate on digits in [0, 1]", lambda: emulate(_digits(1 / 255), show_progress=False),
+     r"digits range from 0.0 to 1.0: they look scaled to \[0, 1\], but the emulator expects MNIST intensities 0-255"),
+    ("emulate with a NaN pixel", lambda: emulate(_nan_digits(), show_progress=False),
+     r"digits holds 1 NaN or infinite value; every entry must be finite"),
+    ("emulate with fractional indices", lambda: emulate(_digits(), [0.5, 1.7], show_progress=False),
+     r"indices holds fractional or non-finite values; indices must be integers"),
+    ("a NaN digit origin", lambda: EmulatorConfig(digit_origin_px=(math.nan, 0.5)),
+     r"digit_origin_px=\(nan, 0.5\) must hold finite numbers"),
+    ("to_frames with a number for the spec", lambda: to_frames(_events(), 10),
+     r"spec must be a FrameSpec \(e.g. FrameSpec\(timesteps=10\)\), got int 10"),
+    # chip: infinite or NaN values became NaN conductances counted as "clipped"
+    ("an infinite device range", lambda: MemristorConfig(g_max_us=math.inf), r"g_max_us=inf must be finite"),
+    ("infinite programming noise", lambda: MemristorConfig(programming_noise=math.inf),
+     r"programming_noise=inf must be a finite number >= 0"),
+    ("NaN weights deployed", lambda: deploy(_weights_with_nan(), MemristorConfig()),
+     r"weights holds 1 NaN or infinite value"),
+    ("a dict deployed as the model", lambda: deploy({"layer": 1}, MemristorConfig()),
+     r"model must be a torch.nn.Module, got dict"),
+    # inference: NaN frames exited at T predicting class 0
+    ("early stop on NaN frames", lambda: run_early_stop(_Echo(), _nan_frames(), SoftmaxConfidence(0.8)),
+     r"x holds 1 NaN or infinite value\(s\); every entry must be finite"),
+    ("replay of NaN outputs", lambda: replay(_nan_frames(), SoftmaxConfidence(0.8)),
+     r"outputs holds 1 NaN or infinite value\(s\)"),
+    ("a boolean mask shorter than the split", lambda: record_outputs(_Echo(), _Split(5), index=[True, False, True],
+                                                                     show_progress=False),
+     r"index is a boolean mask of shape \(3,\); a mask needs one entry per sample of the split \(5\)"),
+    ("fractional sample indices", lambda: record_outputs(_Echo(), _Split(5), index=[0.5, 2.0], show_progress=False),
+     r"index holds fractional or non-finite values"),
+    ("timed_sweep without batches", lambda: timed_sweep(_Echo(), [], [0.5]),
+     r"batches is empty: give at least one batch"),
+    # energy: negative counts and infinite prices were accepted
+    ("fractional exit steps", lambda: OperationCounts(torch.ones(4, 2, 1, 1), ("layer",), ("k",)).until_exit(
+        torch.tensor([1.5, 2.0])), r"exit_step holds fractional steps; exit steps are whole steps in \[1, T\]"),
+    ("negative counts", lambda: CountTable(np.array([[1.0, -2.0]]), ("layer",), ("a", "b")),
+     r"values must be finite counts >= 0; got a minimum of -2.0"),
+    ("an infinite price", lambda: EnergyConfig(adc_pj=math.inf), r"adc_pj=inf must be a finite number > 0"),
+    # training: a keep ratio of 2, and a keep ratio Weight Tuning ignored
+    ("keep_ratio above 1", lambda: TrainConfig("software-pruning", keep_ratio=2),
+     r"keep_ratio=2 must be in \(0, 1\] \(the fraction of weights kept\)"),
+    ("keep_ratio for Weight Tuning", lambda: TrainConfig("weight-tuning", keep_ratio=0.5),
+     r"keep_ratio=0.5 is for the pruning methods; Weight Tuning trains every weight"),
+    ("keep_ratio for the VAE's Weight Tuning", lambda: VAETrainConfig("weight-tuning", keep_ratio=0.3),
+     r"keep_ratio=0.3 is for the pruning methods"),
+    # set-up
+    ("a number as the profile name", lambda: profiles.get_profile(123),
+     r"name=123 must be a profile name, one of \['book', 'paper', 'tiny'\]"),
+]
+
+
+@pytest.mark.parametrize("call, message", [case[1:] for case in CASES], ids=[case[0] for case in CASES])
+def test_bad_input_is_refused_by_name(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_numpy_integers_are_accepted_where_integers_are():
+    spec = FrameSpec(timesteps=np.int64(4))
+    assert to_frames(_events(), spec).shape == (4, 2, 34, 34)
+    assert TrainConfig("memristor-pruning", keep_ratio=np.float64(0.3)).keep_ratio == 0.3
+    recording = emulate(_digits(), np.array([3, 7], dtype=np.int32), show_progress=False)
+    assert len(recording) == 2 and all(len(r) > 1000 for r in recording)
+
+
+def test_keep_ratio_defaults_per_method():
+    assert TrainConfig("software-pruning").keep_ratio == 0.5
+    assert TrainConfig("weight-tuning").keep_ratio is None
+    assert VAETrainConfig("memristor-pruning").keep_ratio == 0.5
+
+
+def test_valid_calls_beside_the_refused_ones_still_work():
+    """The rows above fail for their bad value only: the same calls with good values give results."""
+    x = torch.rand(3, 2, 3, generator=primekit.make_generator(3))
+    result = run_early_stop(_Echo(), x, SoftmaxConfidence(0.8))
+    assert torch.equal(result.exit_step, replay(x[:, :, :3], SoftmaxConfidence(0.8)).exit_step)
+    recording = record_outputs(_Echo(), _Split(5), index=np.array([True, False, True, False, True]),
+                               show_progress=False)
+    assert recording.outputs.shape == (2, 3, 3)
+    assert torch.equal(recording.outputs, _Split(5).frames[:, [0, 2, 4]])
+    chip, _ = deploy(SubnetLinear(GaussianWeights((4, 3)), keep_ratio=0.5), MemristorConfig())
+    assert isinstance(chip, SubnetLinear)
