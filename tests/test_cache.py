@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import pickle
 import shutil
 
 import pytest
@@ -138,7 +139,7 @@ def test_failing_recompute_keeps_the_old_entry(data_root, monkeypatch):
 
 
 def test_unsaveable_value_leaves_no_temp_file(data_root):
-    with pytest.raises(Exception):
+    with pytest.raises((pickle.PicklingError, AttributeError), match="pickle"):
         load_or_run("exp", Config(), lambda: (lambda: None))  # a lambda cannot be pickled
     assert list(_results_dir(data_root).iterdir()) == []
 

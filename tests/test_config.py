@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import torch
 
 import primekit
 from primekit import PRIME_LIF, DataNotFoundError, Profile, get_profile, stable_hash
@@ -130,9 +131,13 @@ def test_replace_returns_changed_copy():
     assert PROFILES["book"].n_train == 4000
 
 
-def test_torch_device():
+def test_torch_device(monkeypatch):
     assert PROFILES["book"].torch_device().type == "cpu"
-    assert PROFILES["paper"].torch_device().type in ("cpu", "cuda")
+    # "auto" follows CUDA's availability, both ways
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert PROFILES["paper"].torch_device() == torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert PROFILES["paper"].torch_device() == torch.device("cpu")
 
 
 # ---------------------------------------------------------------------------------------------------
