@@ -140,7 +140,7 @@ class ChipWeights(WeightSource):
             variance_kernel = variance_kernel * mask
         variance = layer_map(x * x, variance_kernel)
         if torch.is_grad_enabled() and (mean.requires_grad or variance.requires_grad):
-            noise = draws.table_normal(mean.shape[1:], self.read_seed, keys, dtype=mean.dtype)
+            noise = draws.table_normal(mean.shape[1:], self.read_seed, keys, dtype=mean.dtype).to(mean.device)
             return torch.addcmul(mean, variance.clamp_min(0.0).sqrt(), noise)
         return draws.add_noise(mean, variance, self.read_seed, keys, out=mean)  # in place, one pass
 

@@ -175,8 +175,7 @@ def weights_to_pairs(weights: torch.Tensor, config: MemristorConfig) -> tuple[Pa
     return Pairs(g_plus, g_minus), clipped
 
 
-def _normal(shape, generator: torch.Generator) -> torch.Tensor:
-    return torch.randn(shape, generator=generator)
+_normal = lambda shape, generator: torch.randn(shape, generator=generator)  # noqa: E731 (CPU draws: any device)
 
 
 def form(shape, config: MemristorConfig = MemristorConfig(), seed: int = 0) -> Pairs:
@@ -219,8 +218,10 @@ def reset_pruned(pairs: Pairs, keep: torch.Tensor, config: MemristorConfig = Mem
     if keep.shape != pairs.shape:
         raise ValueError(f"keep has shape {tuple(keep.shape)} but the pairs have {tuple(pairs.shape)}")
     generator = make_generator(seed)
-    reset_plus = config.g_reset_us + config.g_reset_spread_us * _normal(pairs.shape, generator)
-    reset_minus = config.g_reset_us + config.g_reset_spread_us * _normal(pairs.shape, generator)
+    device = pairs.g_plus.device
+    keep = keep.to(device)
+    reset_plus = config.g_reset_us + config.g_reset_spread_us * _normal(pairs.shape, generator).to(device)
+    reset_minus = config.g_reset_us + config.g_reset_spread_us * _normal(pairs.shape, generator).to(device)
     reset_plus = reset_plus.clamp(config.g_min_us, config.g_max_us)
     reset_minus = reset_minus.clamp(config.g_min_us, config.g_max_us)
     return Pairs(
@@ -270,10 +271,10 @@ def perturb(pairs: Pairs, level: float, generator: torch.Generator, config: Memr
     if level == 0:
         return pairs
     if config.noise_model == "weight-relative":
-        half = level * (pairs.g_plus - pairs.g_minus) * _normal(pairs.shape, generator) / 2.0
+        half = level * (pairs.g_plus - pairs.g_minus) * _normal(pairs.shape, generator).to(pairs.g_plus.device) / 2
         noisy = [pairs.g_plus + half, pairs.g_minus - half]
-    else:
-        noisy = [g + cell_noise_std(g, level, config) * _normal(g.shape, generator)
+    else:  # drawn on the generator's (CPU) device: the same chip on any device
+        noisy = [g + cell_noise_std(g, level, config) * _normal(g.shape, generator).to(g.device)
                  for g in (pairs.g_plus, pairs.g_minus)]
     return Pairs(*(g.clamp(config.g_min_us, config.g_max_us) for g in noisy), pairs.reset)
 
@@ -291,7 +292,7 @@ def program(pairs: Pairs, config: MemristorConfig = MemristorConfig(), seed: int
     noisy = perturb(pairs, level, make_generator(seed), config)
     if written is None or noisy is pairs:
         return noisy
-    written = torch.as_tensor(written, dtype=torch.bool)
+    written = torch.as_tensor(written, dtype=torch.bool).to(pairs.g_plus.device)
     if written.shape != pairs.shape:
         raise ValueError(f"written has shape {tuple(written.shape)} but the pairs have {tuple(pairs.shape)}")
     return Pairs(torch.where(written, noisy.g_plus, pairs.g_plus),

@@ -149,8 +149,8 @@ def fit_vae(model: SpikingVAE, train: InpaintingSplit, test: InpaintingSplit | N
         batches = [order[i:i + batch_size] for i in range(0, len(train), batch_size)]
         for index in progress(batches, f"{config.method} epoch {epoch + 1}/{epochs}", disable=not show_progress):
             index = index.numpy()
-            x, clean = train.time_major(index), train.targets(index)
-            choices = torch.randint(0, model.k, (steps, len(index), LATENT), generator=generator)
+            x, clean = train.time_major(index).to(model.device), train.targets(index).to(model.device)
+            choices = torch.randint(0, model.k, (steps, len(index), LATENT), generator=generator).to(model.device)
             out = model.forward_sequence(x, choices, p_scheduled, generator)
             losses = vae_loss(out.xhat, clean, out.q, out.p, model.k)
             optimizer.zero_grad()
@@ -199,17 +199,18 @@ def train_inpainting(method: str, profile: profiles.Profile | None = None, split
 
     def compute():
         torch.manual_seed(derive_seed(profile.seed, "vae-torch"))
-        model = build_vae(config, profile.seed)
+        model = build_vae(config, profile.seed).to(profile.torch_device())
         start = time.perf_counter()
         history = fit_vae(model, splits.train, splits.test, config, epochs=sizes.epochs,
                           batch_size=sizes.batch_size, seed=profile.seed, show_progress=show_progress)
-        return {"state": model.state_dict(), "history": history, "seconds": time.perf_counter() - start}
+        state = {name: tensor.cpu() for name, tensor in model.state_dict().items()}  # cached on the CPU
+        return {"state": state, "history": history, "seconds": time.perf_counter() - start}
 
     stored = cache.load_or_run(f"inpainting-{method}", key, compute,
                                data_fingerprint=digits_fingerprint(splits.train, splits.test))
     model = build_vae(config, profile.seed)
     model.load_state_dict(stored["state"])
-    model.eval()
+    model.to(profile.torch_device()).eval()
     return TrainedVAE(method, model, stored["history"], stored["seconds"])
 
 

@@ -33,6 +33,7 @@ from primekit.data.datasets import FrameSplit, nmnist_frames
 from primekit.inference.evaluate import run_split
 from primekit.progress import progress
 from primekit.seeding import derive_seed, make_generator
+from primekit.snn.timeloop import module_device
 from primekit.snn.models import (
     WEIGHT_SHAPES,
     PRIMENet,
@@ -144,7 +145,8 @@ def fit(model: PRIMENet, train: FrameSplit, test: FrameSplit, train_config: Trai
     optimizer = torch.optim.Adam(trainable, lr=train_config.lr, weight_decay=train_config.weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     generator = make_generator(derive_seed(seed, "batches"))
-    labels = torch.from_numpy(train.labels)
+    device = module_device(model)  # batches follow the model (the profile's device, see train_method)
+    labels = torch.from_numpy(train.labels).to(device)
     n_batches = -(-len(train) // batch_size)
     for epoch in range(epochs):
         start = time.perf_counter()
@@ -153,13 +155,13 @@ def fit(model: PRIMENet, train: FrameSplit, test: FrameSplit, train_config: Trai
         bar = progress(_batches(len(train), batch_size, generator), total=n_batches,
                        desc=f"{train_config.method} epoch {epoch + 1}/{epochs}", disable=not show_progress)
         for index in bar:
-            logits = model.logits(train.time_major(index.numpy()))
-            loss = F.cross_entropy(logits, labels[index])
+            logits = model.logits(train.time_major(index.numpy()).to(device))
+            loss = F.cross_entropy(logits, labels[index.to(device)])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total_loss += loss.item() * len(index)
-            correct += (logits.argmax(dim=1) == labels[index]).sum().item()
+            correct += (logits.argmax(dim=1) == labels[index.to(device)]).sum().item()
         schedule.step()
         history.loss.append(total_loss / len(train))
         history.train_accuracy.append(correct / len(train))
@@ -205,16 +207,17 @@ def train_method(method: str, profile: profiles.Profile | None = None, splits=No
     key = {"profile": profile, "train": train_config}
 
     def compute():
-        model = build_model(train_config, profile.seed)
+        model = build_model(train_config, profile.seed).to(profile.torch_device())
         start = time.perf_counter()
         history = fit(model, splits.train, splits.test, train_config, epochs=profile.epochs,
                       batch_size=profile.batch_size, seed=profile.seed)
-        return {"state": model.state_dict(), "history": history, "seconds": time.perf_counter() - start}
+        state = {name: tensor.cpu() for name, tensor in model.state_dict().items()}  # cached on the CPU
+        return {"state": state, "history": history, "seconds": time.perf_counter() - start}
 
     stored = cache.load_or_run(f"train-{method}", key, compute,
                                data_fingerprint=frames_fingerprint(splits.train, splits.test))
     model = build_model(train_config, profile.seed)
     model.load_state_dict(stored["state"])
-    model.eval()
+    model.to(profile.torch_device()).eval()
     history = stored["history"]
     return TrainedMethod(method, model, history, history.test_accuracy[-1], stored["seconds"])

@@ -32,7 +32,7 @@ from primekit.checks import check_indices
 from primekit.inference.early_stop import Decision, EarlyStopResult, StopPolicy
 from primekit.progress import progress
 from primekit.snn import draws
-from primekit.snn.timeloop import StepModule, check_time_major, select_samples
+from primekit.snn.timeloop import StepModule, check_time_major, module_device, select_samples
 
 #: Default batch size of inference: large enough that a shrinking batch stays efficient.
 BATCH_SIZE = 250
@@ -184,11 +184,12 @@ def _run_batch(model: StepModule, batch: Batch, number: int, policy: StopPolicy 
     stepping; the outputs equal the stepped ones (float rounding aside: tests/test_fused.py)."""
     x, samples = batch.x, batch.samples
     check_time_major(x, "x")
+    x = x.to(module_device(model))  # the model's device; results come back to the CPU
     steps, size = x.shape[0], x.shape[1]
     if samples.shape != (size,):
         raise ValueError(f"the batch has {size} samples but {tuple(samples.shape)} sample indices")
     if policy is None and after_step is None and _foldable(model, x):
-        return model.folded_outputs(x), None
+        return model.folded_outputs(x).cpu(), None
     state = model.init_state(size)
     if policy is None:
         outputs = []
@@ -198,7 +199,7 @@ def _run_batch(model: StepModule, batch: Batch, number: int, policy: StopPolicy 
             outputs.append(out)
             if after_step is not None:
                 after_step(StepInfo(number, t, samples, out))
-        return torch.stack(outputs), None
+        return torch.stack(outputs).cpu(), None
     exit_step = torch.zeros(size, dtype=torch.long)
     prediction = None  # shaped by the policy's first decision: a class index per sample, or e.g. an image
     confidence = torch.zeros(size)
@@ -212,15 +213,15 @@ def _run_batch(model: StepModule, batch: Batch, number: int, policy: StopPolicy 
         steps_run += len(active)
         decision: Decision
         decision, policy_state = policy.update(out, policy_state, t + 1)
-        stop = decision.stop if t + 1 < steps else torch.ones_like(decision.stop)
+        stop = (decision.stop if t + 1 < steps else torch.ones_like(decision.stop)).cpu()
         if not stop.any():
             continue  # nobody leaves: no state to copy
         done = active[stop]
         exit_step[done] = t + 1
         if prediction is None:
-            prediction = decision.prediction.new_zeros((size, *decision.prediction.shape[1:]))
-        prediction[done] = decision.prediction[stop]
-        confidence[done] = decision.confidence[stop].float()
+            prediction = torch.zeros((size, *decision.prediction.shape[1:]), dtype=decision.prediction.dtype)
+        prediction[done] = decision.prediction.cpu()[stop]
+        confidence[done] = decision.confidence.cpu()[stop].float()
         keep = ~stop
         if not keep.any():
             break
@@ -261,7 +262,7 @@ def run_split(model: StepModule, data, *, batch_size: int = BATCH_SIZE, index=No
     handles, captured = [], []
     if hidden_layer is not None:
         handles.append(_hidden_module(model, hidden_layer).register_forward_pre_hook(
-            lambda _m, args: captured.append(args[0].detach())))
+            lambda _m, args: captured.append(args[0].detach().cpu())))
     for name, hook in (hooks or {}).items():
         if name not in modules:
             raise ValueError(f"hooks name {name!r}, which is not a submodule of the model")

@@ -43,7 +43,7 @@ def reconstruct(model: StepModule, split, *, policy: StopPolicy | None = None, b
 
     def keep_last(info) -> None:
         if info.step == steps - 1:
-            last.append(info.output.clone())
+            last.append(info.output.detach().to("cpu", copy=True))
 
     run = run_split(model, split, batch_size=batch_size, read_seed=read_seed, index=index, keep_outputs=False,
                     after_step=keep_last)

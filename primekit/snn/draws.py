@@ -258,10 +258,10 @@ def add_noise(mean: torch.Tensor, variance: torch.Tensor, stream: int, keys: Dra
     batch = mean.shape[0]
     flat = [t.reshape(batch, -1) for t in (mean.contiguous(), variance.contiguous())]
     sample_keys = _sample_keys(keys, stream)
-    if _HAVE_NUMBA and out.is_contiguous() and mean.dtype in (torch.float32, torch.float64):
+    if _HAVE_NUMBA and mean.device.type == "cpu" and out.is_contiguous() and mean.dtype in (torch.float32, torch.float64):
         _kernel()(flat[0].numpy(), flat[1].numpy(), out.view(batch, -1).numpy(), sample_keys, TABLE)
         return out
-    z = torch.from_numpy(table_normal_reference(flat[0].shape[1], sample_keys)).to(mean.dtype)
+    z = torch.from_numpy(table_normal_reference(flat[0].shape[1], sample_keys)).to(mean.device, mean.dtype)
     out.copy_((flat[0] + flat[1].clamp_min(0).sqrt() * z).view_as(mean))
     return out
 

@@ -130,7 +130,7 @@ class SubnetLayer(nn.Module):
         """
         scores = self.scores.detach()
         cache = self._mask_cache
-        if (cache is None or cache[0].shape != scores.shape or cache[0].device != scores.device
+        if (cache is None or cache[0].shape != scores.shape or cache[0].device != scores.device or scores.is_meta
                 or not torch.equal(cache[0], scores)):
             with torch.no_grad():
                 self._mask_cache = cache = (scores.clone(), topk_mask(scores, self.keep_ratio))

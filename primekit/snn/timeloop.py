@@ -41,9 +41,24 @@ class StepModule(nn.Module):
     def forward(self, x_t: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
         return self.step(x_t, state)
 
+    @property
+    def device(self) -> torch.device:
+        """Where the model lives: see :func:`module_device`."""
+        return module_device(self)
+
     def run(self, x: torch.Tensor, *, keep_states: bool = False) -> "RunResult":
         """Run over all timesteps of time-major ``x`` (``[T, B, ...]``) from a fresh state."""
         return run(self, x, keep_states=keep_states)
+
+
+def module_device(module: nn.Module) -> torch.device:
+    """The device of ``module``'s first parameter or buffer (the CPU for a module without any): where its inputs
+    go (:func:`primekit.inference.evaluate.run_split` and training move every batch there)."""
+    for tensor in module.parameters():
+        return tensor.device
+    for tensor in module.buffers():
+        return tensor.device
+    return torch.device("cpu")
 
 
 class RunResult(NamedTuple):

@@ -186,8 +186,8 @@ class SpikingVAE(StepModule):
         (the evaluation path's keys; outside it the batch positions and ``step``)."""
         keys = draws.current_keys()
         keys = draws.fallback_keys(batch, step) if keys is None else draws.DrawKeys(keys.samples, step, keys.seed)
-        u = draws.uniform((LATENT,), self.sample_stream, keys)
-        return (u * self.k).long().clamp_(max=self.k - 1)
+        u = draws.uniform((LATENT,), self.sample_stream, keys)  # drawn on the CPU, keyed: the same on any device
+        return (u * self.k).long().clamp_(max=self.k - 1).to(self.device)
 
     def _encode_step(self, x_t, states, running=False):
         h, new = x_t, []
@@ -218,7 +218,7 @@ class SpikingVAE(StepModule):
             raise ValueError(f"x_t must be one frame per sample, [B, 1, 32, 32]; got {tuple(x_t.shape)}")
         batch = x_t.shape[0]
         e, enc = self._encode_step(x_t, state.enc)
-        z_prev = torch.zeros(batch, LATENT, dtype=x_t.dtype) if state.z is None else state.z
+        z_prev = torch.zeros(batch, LATENT, dtype=x_t.dtype, device=x_t.device) if state.z is None else state.z
         q, post = self.posterior.step(torch.cat([e, z_prev], dim=1), state.post)
         step = int(state.steps[0]) if batch else 0
         z = choose(q, self.choices(batch, step), self.k)
@@ -260,7 +260,7 @@ class SpikingVAE(StepModule):
             choices = torch.stack([self.choices(batch, t) for t in range(steps)])
         e = self.encode_sequence(x)
         with torch.no_grad():  # pass 1: the latent inputs z_<t, step by step with the running statistics
-            states, z_prev, inputs = (None,) * 3, torch.zeros(batch, LATENT, dtype=x.dtype), []
+            states, z_prev, inputs = (None,) * 3, torch.zeros(batch, LATENT, dtype=x.dtype, device=x.device), []
             for t in range(steps):
                 inputs.append(z_prev)
                 q_t, states = self.posterior.step(torch.cat([e[t].detach(), z_prev], 1), states, running=True)
@@ -275,7 +275,7 @@ class SpikingVAE(StepModule):
         for name in DECODER[1:]:
             h = self.decoder[name].sequence(h)
         v = self.out(h.flatten(0, 1)).unflatten(0, (steps, batch))
-        weights = READOUT_RETENTION ** torch.arange(steps - 1, -1, -1, dtype=v.dtype)
+        weights = READOUT_RETENTION ** torch.arange(steps - 1, -1, -1, dtype=v.dtype, device=v.device)
         xhat = torch.tanh(torch.einsum("t,tb...->b...", weights, v))
         return VAEOutput(xhat, q, p, z, v)
 
@@ -286,6 +286,6 @@ class SpikingVAE(StepModule):
             out, states = self.prior.step(prior_in[t], states, running=True)
             if t >= 5 and torch.rand((), generator=generator).item() < p:
                 rate = out.unflatten(-1, (-1, self.k)).mean(-1)
-                noise = 1e-3 * torch.randn(rate.shape, generator=generator)
+                noise = 1e-3 * torch.randn(rate.shape, generator=generator).to(rate.device)
                 prior_in[t + 1] = (rate + noise > 0.5).to(prior_in.dtype)
         return prior_in
