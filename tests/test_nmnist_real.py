@@ -195,3 +195,29 @@ def test_profile_on_real_data_streams_frames_equal_to_the_events(fake_nmnist, no
         assert np.array_equal(split_events.labels, split_frames.labels)
         for i, sample in enumerate(split_events.events):
             assert np.array_equal(split_frames.frames[i], to_frames(sample, FrameSpec(timesteps=5)))
+
+
+def test_the_paper_profile_runs_end_to_end_on_a_miniature_real_dataset(fake_nmnist, data_root, no_network):
+    """The ``paper`` profile itself (not a test profile): its N-MNIST loader, a training run, and its MNIST IDX
+    loader for the inpainting digits, on files in the real layouts written by primekit's own writers."""
+    from primekit.data.datasets import nmnist_frames
+    from primekit.data.inpainting import inpainting_digits
+    from primekit.data.mnist import mnist_dir, write_idx
+    from primekit.experiments.training import train_method
+
+    paper = get_profile("paper")
+    frames = nmnist_frames(paper)
+    assert (len(frames.train), len(frames.test)) == (4, 4) and frames.train.source == "real N-MNIST"
+    assert frames.test.time_major(np.arange(4)).shape == (paper.timesteps, 4, 2, 34, 34)
+    counts = sorted(int(frames.test.frames[i].sum()) for i in range(4))
+    assert counts == sorted(int(to_frames(e, FrameSpec(timesteps=paper.timesteps)).sum()) for _, _, e in fake_nmnist[False])
+    trained = train_method("software-pruning", paper, frames)
+    assert len(trained.history.test_accuracy) == paper.epochs
+    assert trained.test_accuracy in (0.0, 0.25, 0.5, 0.75, 1.0)   # 4 test recordings
+    rng = np.random.default_rng(1)
+    for prefix, n in (("train", 6), ("t10k", 4)):
+        write_idx(mnist_dir() / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)).astype(np.uint8))
+        write_idx(mnist_dir() / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n).astype(np.uint8))
+    digits = inpainting_digits(paper)
+    assert (len(digits.train), len(digits.test)) == (6, 4) and digits.source == "MNIST (data/raw/MNIST)"
+    assert digits.test.time_major(np.arange(4)).shape == (paper.inpainting.timesteps, 4, 1, 32, 32)
