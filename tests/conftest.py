@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
+import torch
 
 import primekit.cache
 from primekit import paths
@@ -25,14 +27,24 @@ def isolated_environment(tmp_path, monkeypatch):
 
     No test writes into the repository's data/ folder, and no test depends on the profile the
     developer happens to have exported. The source-hash cache is cleared before and after, so a test
-    that monkeypatches the package folder cannot leak its hash into the next test.
+    that monkeypatches the package folder cannot leak its hash into the next test. Torch's and NumPy's global
+    random states are seeded at the start of every test (unseeded draws do not depend on the order of the
+    tests) and restored afterwards, with torch's thread count and default dtype.
     """
     data_root = tmp_path / "primekit-data"
     data_root.mkdir()
     monkeypatch.setenv("PRIMEKIT_DATA", str(data_root))
     monkeypatch.delenv("PRIMEKIT_PROFILE", raising=False)
     _SOURCE_HASH.cache_clear()
+    # every test starts from the same global random state and leaves torch's global state as it found it
+    saved = torch.get_rng_state(), torch.get_num_threads(), torch.get_default_dtype(), np.random.get_state()
+    torch.manual_seed(0)
+    np.random.seed(0)
     yield data_root
+    torch.set_rng_state(saved[0])
+    torch.set_num_threads(saved[1])
+    torch.set_default_dtype(saved[2])
+    np.random.set_state(saved[3])
     _SOURCE_HASH.cache_clear()
 
 
