@@ -129,7 +129,8 @@ def _accuracy_of_shifted_max(shift, points=20001):
     z = np.linspace(-10, 10, points)
     pdf = np.exp(-0.5 * z**2) / math.sqrt(2 * math.pi)
     cdf = 0.5 * (1 + np.vectorize(math.erf)((z + shift) / math.sqrt(2)))
-    return float(np.trapezoid(pdf * cdf ** (CLASSES - 1), z))
+    f = pdf * cdf ** (CLASSES - 1)
+    return float(np.sum((f[1:] + f[:-1]) / 2 * np.diff(z)))  # the trapezoid rule (np.trapezoid needs NumPy 2)
 
 
 @pytest.mark.parametrize("kind", ["read", "programming"])
