@@ -13,18 +13,19 @@ import torch
 import primekit
 from primekit import profiles
 from primekit.chip.deploy import deploy
-from primekit.chip.memristor import MemristorConfig
+from primekit.chip.memristor import MemristorConfig, crossbar_currents, form
 from primekit.data.emulator import EmulatorConfig, emulate
 from primekit.data.events import make_events
 from primekit.data.frames import FrameSpec, to_frames
 from primekit.energy.count_records import CountTable, OperationCounts
-from primekit.energy.prices import EnergyConfig
+from primekit.energy.prices import EnergyConfig, energy
 from primekit.experiments.inpainting_training import VAETrainConfig
 from primekit.experiments.training import TrainConfig
-from primekit.inference.early_stop import SoftmaxConfidence, replay, run_early_stop
+from primekit.inference.early_stop import SoftmaxConfidence, replay, run_early_stop, steps_saved
 from primekit.inference.evaluate import Batch, record_outputs
-from primekit.inference.sweeps import timed_sweep
-from primekit.snn.subnet import SubnetLinear
+from primekit.inference.sweeps import threshold_sweep, timed_sweep
+from primekit.snn.neurons import LIFParameters
+from primekit.snn.subnet import SubnetLinear, keep_count, topk_mask
 from primekit.snn.weight_sources import GaussianWeights, TrainableWeights
 
 
@@ -124,6 +125,18 @@ CASES = [
      r"keep_ratio=0.5 is for the pruning methods; Weight Tuning trains every weight"),
     ("keep_ratio for the VAE's Weight Tuning", lambda: VAETrainConfig("weight-tuning", keep_ratio=0.3),
      r"keep_ratio=0.3 is for the pruning methods"),
+    # more entry points that ended in a bare AttributeError, TypeError or RuntimeError, or returned 5.5 weights
+    ("threshold_sweep without a recording", lambda: threshold_sweep(None, [0.5]),
+     r"recording must be a full-T Recording \(record_outputs\), got NoneType"),
+    ("energy of a dict", lambda: energy({}, EnergyConfig(), "digital"), r"counts must be a CountTable"),
+    ("keep_count of a fractional size", lambda: keep_count(10.5, 0.5), r"n=10.5 must be an integer >= 1"),
+    ("topk_mask of a list", lambda: topk_mask([1.0, 2.0], 0.5), r"scores must be a floating-point torch.Tensor, got list"),
+    ("a chip of negative shape", lambda: form((-1, 3)), r"shape=-1 must be an integer >= 1"),
+    ("a chip of a dict device", lambda: form((2, 3), {}), r"config must be a MemristorConfig, got dict"),
+    ("steps_saved of a list", lambda: steps_saved([1, 2], 3), r"exit_step must be a torch.Tensor of exit steps"),
+    ("an infinite spike threshold", lambda: LIFParameters(threshold=math.inf), r"threshold=inf must be a finite number >= 0"),
+    ("crossbar currents of a NumPy array", lambda: crossbar_currents(np.ones(2), form((2, 2))),
+     r"voltages must be a torch.Tensor \[..., rows\] \(V\), got ndarray"),
     # set-up
     ("a number as the profile name", lambda: profiles.get_profile(123),
      r"name=123 must be a profile name, one of \['book', 'paper', 'tiny'\]"),

@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from primekit.checks import check_finite, check_non_negative, check_positive, is_number
+from primekit.checks import check_finite, check_instance, check_integer, check_non_negative, check_positive, is_number
 from primekit.seeding import derive_seed, make_generator
 
 #: How a simulated chip reads a batch: every sample its own read, or one read shared by the batch.
@@ -177,13 +177,13 @@ def weights_to_pairs(weights: torch.Tensor, config: MemristorConfig) -> tuple[Pa
 
 _normal = lambda shape, generator: torch.randn(shape, generator=generator)  # noqa: E731 (CPU draws: any device)
 
-
 def form(shape, config: MemristorConfig = MemristorConfig(), seed: int = 0) -> Pairs:
     """Electroform a chip: every cell's conductance is random, ``N(g_mean, g_formed_spread)`` clipped.
 
-    The same ``seed`` gives the same chip. Device-to-device and cycle-to-cycle parts are drawn
-    separately (so :func:`reprogram_cycles` with the same seed shares the device part).
+    The same ``seed`` gives the same chip; device-to-device and cycle-to-cycle parts are drawn separately.
     """
+    check_instance("config", config, MemristorConfig, "a MemristorConfig")
+    shape = tuple(check_integer("shape", s, 1) for s in ((shape,) if is_number(shape) else shape))
     generator = make_generator(seed)
     cells = []
     for _ in range(2):  # G+ then G-
@@ -263,9 +263,8 @@ def weight_noise_variance(pairs: Pairs, level: float, config: MemristorConfig) -
 def perturb(pairs: Pairs, level: float, generator: torch.Generator, config: MemristorConfig) -> Pairs:
     """One draw of noise at ``level`` on every pair, under ``config.noise_model``; clipped to the device range.
 
-    Cell models draw ``eps`` for every G+ cell, then for every G- cell: ``G + s(G) eps``. The weight-relative
-    model draws one ``eps`` per pair and moves G+ up and G- down by ``level w eps / (2 kappa)`` each, so the
-    weight becomes ``w (1 + level eps)`` (unless a cell clips). Zero level returns ``pairs`` itself.
+    Cell models: ``G + s(G) eps`` for every G+ cell, then every G- cell. Weight-relative: one ``eps`` per pair
+    moves G+ up and G- down by ``level w eps / (2 kappa)``: ``w (1 + level eps)`` unless a cell clips.
     """
     level = _check_level("level", level)
     if level == 0:
@@ -314,6 +313,7 @@ def crossbar_currents(voltages: torch.Tensor, pairs: Pairs) -> torch.Tensor:
     Ohm's law gives each cell's current ``V_i G_ij``; Kirchhoff's current law sums them on column j; the
     pair's two columns are subtracted. ``voltages``: ``[..., rows]`` in V; pairs ``[rows, columns]`` in uS.
     """
+    check_instance("voltages", voltages, torch.Tensor, "a torch.Tensor [..., rows] (V)")
     if pairs.g_plus.dim() != 2:
         raise ValueError(f"a crossbar is 2-D [rows, columns]; the pairs have shape {tuple(pairs.shape)}")
     if voltages.shape[-1] != pairs.shape[0]:

@@ -226,6 +226,10 @@ def energy(counts: CountTable, config: EnergyConfig, system: str) -> EnergyBreak
     components = COMPONENTS.get(system)
     if components is None:
         raise ValueError(f"system={system!r} must be one of {SYSTEMS}")
+    if not isinstance(counts, CountTable):
+        raise ValueError(f"counts must be a CountTable (counts by layer and kind), got {type(counts).__name__}")
+    if not isinstance(config, EnergyConfig):
+        raise ValueError(f"config must be an EnergyConfig, got {type(config).__name__}")
     values = np.zeros((len(counts.layers), len(components)))
     for price in prices(config, system):
         values[:, components.index(price.component)] += counts.values[:, counts.kinds.index(price.kind)] * price.pj

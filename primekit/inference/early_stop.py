@@ -151,6 +151,8 @@ def steps_saved(exit_step: torch.Tensor, timesteps: int) -> float:
     """The fraction of timesteps saved (the computational load saved): ``1 - mean(exit_step) / T``."""
     if timesteps < 1:
         raise ValueError(f"timesteps={timesteps!r} must be >= 1")
+    if not isinstance(exit_step, torch.Tensor):
+        raise ValueError(f"exit_step must be a torch.Tensor of exit steps, got {type(exit_step).__name__}")
     if exit_step.numel() and (exit_step.min() < 1 or exit_step.max() > timesteps):
         raise ValueError(f"exit steps must lie in [1, {timesteps}], got [{int(exit_step.min())}, {int(exit_step.max())}]")
     return 1.0 - exit_step.float().mean().item() / timesteps

@@ -48,6 +48,8 @@ def default_policy(threshold: float) -> StopPolicy:
 def threshold_sweep(recording: Recording, thresholds: Sequence[float],
                     policy: Callable[[float], StopPolicy] = default_policy) -> list[SweepRow]:
     """Accuracy, mean exit and load saved at each threshold, replayed on a full-T ``recording``."""
+    if not isinstance(getattr(recording, "outputs", None), torch.Tensor):
+        raise ValueError(f"recording must be a full-T Recording (record_outputs), got {type(recording).__name__}")
     if len(thresholds) == 0:
         raise ValueError("thresholds is empty; give at least one value in (0, 1]")
     steps = recording.outputs.shape[0]

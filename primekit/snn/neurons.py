@@ -48,8 +48,8 @@ class LIFParameters:
     def __post_init__(self) -> None:
         if not (is_number(self.decay) and 0.0 <= self.decay <= 1.0):
             raise ValueError(f"decay={self.decay!r} must be in [0, 1] (fraction lost per step)")
-        if not (is_number(self.threshold) and self.threshold >= 0.0):
-            raise ValueError(f"threshold={self.threshold!r} must be >= 0")
+        if not (is_number(self.threshold) and 0.0 <= self.threshold < float("inf")):
+            raise ValueError(f"threshold={self.threshold!r} must be a finite number >= 0")
         if self.leaky_relu_slope is not None and not (
             is_number(self.leaky_relu_slope) and self.leaky_relu_slope >= 0.0
         ):

@@ -20,6 +20,7 @@ import math
 import torch
 from torch import nn
 
+from primekit.checks import check_integer
 from primekit.seeding import make_generator
 from primekit.snn.weight_sources import LayerMap, WeightSource
 
@@ -33,8 +34,7 @@ def _check_keep_ratio(keep_ratio) -> float:
 def keep_count(n: int, keep_ratio: float) -> int:
     """How many of ``n`` weights are kept: ``n - round((1 - keep_ratio) * (n - 1))`` (the authors' rule)."""
     keep_ratio = _check_keep_ratio(keep_ratio)
-    if n < 1:
-        raise ValueError(f"n={n!r} must be >= 1")
+    n = check_integer("n", n, 1)
     return n - round((1.0 - keep_ratio) * (n - 1))
 
 
@@ -56,6 +56,8 @@ class _TopKMask(torch.autograd.Function):
 
 def topk_mask(scores: torch.Tensor, keep_ratio: float) -> torch.Tensor:
     """The mask keeping the ``keep_ratio`` fraction of largest ``|scores|`` (straight-through to ``|scores|``)."""
+    if not isinstance(scores, torch.Tensor) or not scores.is_floating_point():
+        raise ValueError(f"scores must be a floating-point torch.Tensor, got {type(scores).__name__}")
     return _TopKMask.apply(scores.abs(), keep_count(scores.numel(), keep_ratio))
 
 
