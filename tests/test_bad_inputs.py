@@ -13,7 +13,7 @@ import torch
 import primekit
 from primekit import profiles
 from primekit.chip.deploy import deploy
-from primekit.chip.memristor import MemristorConfig, crossbar_currents, form
+from primekit.chip.memristor import MemristorConfig, crossbar_currents, form, reprogram_cycles, weights_to_pairs
 from primekit.data.emulator import EmulatorConfig, emulate
 from primekit.data.events import make_events
 from primekit.data.frames import FrameSpec, to_frames
@@ -24,9 +24,9 @@ from primekit.experiments.training import TrainConfig
 from primekit.inference.early_stop import SoftmaxConfidence, replay, run_early_stop, steps_saved
 from primekit.inference.evaluate import Batch, record_outputs
 from primekit.inference.sweeps import threshold_sweep, timed_sweep
-from primekit.snn.neurons import LIFParameters
+from primekit.snn.neurons import LIFParameters, lif_step
 from primekit.snn.subnet import SubnetLinear, keep_count, topk_mask
-from primekit.snn.weight_sources import GaussianWeights, TrainableWeights
+from primekit.snn.weight_sources import FrozenWeights, GaussianWeights, TrainableWeights
 
 
 def _digits(scale=1.0):
@@ -137,6 +137,12 @@ CASES = [
     ("an infinite spike threshold", lambda: LIFParameters(threshold=math.inf), r"threshold=inf must be a finite number >= 0"),
     ("crossbar currents of a NumPy array", lambda: crossbar_currents(np.ones(2), form((2, 2))),
      r"voltages must be a torch.Tensor \[..., rows\] \(V\), got ndarray"),
+    ("lif_step of a list", lambda: lif_step([1.0], None), r"current must be a floating-point torch.Tensor"),
+    ("Gaussian weights of negative shape", lambda: GaussianWeights((-2, 2)), r"shape=-2 must be an integer >= 1"),
+    ("Gaussian weights with a NaN spread", lambda: GaussianWeights((2, 2), std=math.nan), r"std=nan must be a finite"),
+    ("frozen weights with a NaN", lambda: FrozenWeights(torch.tensor([[math.nan]])), r"weight holds 1 NaN"),
+    ("weights_to_pairs of a list", lambda: weights_to_pairs([1.0], MemristorConfig()), r"weights must be a torch.Tensor"),
+    ("re-programming 1.5 cells", lambda: reprogram_cycles(1.5, 2), r"n_cells=1.5 must be an integer >= 1"),
     # set-up
     ("a number as the profile name", lambda: profiles.get_profile(123),
      r"name=123 must be a profile name, one of \['book', 'paper', 'tiny'\]"),

@@ -166,6 +166,7 @@ def weights_to_pairs(weights: torch.Tensor, config: MemristorConfig) -> tuple[Pa
     Conductances outside the device range are clipped to it; the number of clipped cells is returned
     so the caller can report it (a weight whose pair needs more than the range cannot be stored).
     """
+    check_instance("weights", weights, torch.Tensor, "a torch.Tensor")
     check_finite("weights", weights)
     half = weights / (2.0 * config.weight_scale)
     wanted_plus, wanted_minus = config.g_mid_us + half, config.g_mid_us - half
@@ -200,8 +201,7 @@ def reprogram_cycles(n_cells: int, n_cycles: int, config: MemristorConfig = Memr
     so a cell's mean over cycles spreads by ``g_device_spread_us`` across cells and its std over cycles
     is about ``g_cycle_spread_us``.
     """
-    if n_cells < 1 or n_cycles < 1:
-        raise ValueError(f"n_cells={n_cells!r} and n_cycles={n_cycles!r} must be >= 1")
+    n_cells, n_cycles = check_integer("n_cells", n_cells, 1), check_integer("n_cycles", n_cycles, 1)
     generator = make_generator(seed)
     device_mean = config.g_mean_us + config.g_device_spread_us * _normal((n_cells,), generator)
     cycles = device_mean + config.g_cycle_spread_us * _normal((n_cycles, n_cells), generator)

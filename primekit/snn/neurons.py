@@ -125,6 +125,8 @@ def lif_step(
     ``state=None`` means a fresh population (zero membrane, no previous spikes). As in the authors'
     code, the reset factor ``(1 - s[t-1])`` is not detached: gradients also flow through the reset.
     """
+    if not isinstance(current, torch.Tensor) or not current.is_floating_point():
+        raise ValueError(f"current must be a floating-point torch.Tensor [B, ...], got {type(current).__name__}")
     if state is None:
         zeros = torch.zeros_like(current)
         state = LIFState(zeros, zeros)

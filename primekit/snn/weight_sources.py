@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from primekit.checks import check_finite, check_integer, is_number
 from primekit.seeding import make_generator
 
 #: The linear maps a layer can have, and the number of dimensions of their weight tensors.
@@ -124,6 +125,9 @@ class FrozenWeights(WeightSource):
 
     def __init__(self, weight: torch.Tensor):
         super().__init__()
+        if not isinstance(weight, torch.Tensor) or not weight.is_floating_point():
+            raise ValueError(f"weight must be a floating-point torch.Tensor, got {type(weight).__name__}")
+        check_finite("weight", weight)
         self.register_buffer("weight", weight.detach().clone())
 
     def read(self) -> torch.Tensor:
@@ -145,9 +149,11 @@ class GaussianWeights(FrozenWeights):
     """
 
     def __init__(self, shape, std: float = 6.352, scale: float = 0.01, seed: int = 0):
-        if not std > 0 or not scale > 0:
-            raise ValueError(f"std={std!r} and scale={scale!r} must be > 0")
-        super().__init__(scale * std * torch.randn(tuple(shape), generator=make_generator(seed)))
+        for name, value in (("std", std), ("scale", scale)):
+            if not (is_number(value) and 0 < value < float("inf")):
+                raise ValueError(f"{name}={value!r} must be a finite number > 0")
+        shape = tuple(check_integer("shape", s, 1) for s in shape)
+        super().__init__(scale * std * torch.randn(shape, generator=make_generator(seed)))
         self.std, self.scale, self.seed = std, scale, seed
 
     def extra_repr(self) -> str:
