@@ -38,7 +38,7 @@ from primekit.data.inpainting import InpaintingSplit, inpainting_digits
 from primekit.inference.inception import DigitClassifier, digit_quality
 from primekit.inference.inpainting_metrics import mean_losses, reconstruct
 from primekit.progress import progress
-from primekit.experiments.training import check_frozen
+from primekit.experiments.training import check_frozen, method_keep_ratio
 from primekit.seeding import derive_seed, make_generator
 from primekit.snn.vae import LATENT, PRUNED_SHAPES, VAE_SCALE, SpikingVAE, software_sources, trainable_sources
 from primekit.snn.vae_blocks import mmd_loss
@@ -79,15 +79,7 @@ class VAETrainConfig:
             raise ValueError(f"weight_decay={self.weight_decay!r} must be >= 0")
         if len(self.scheduled) != 2 or not all(is_number(p) and 0 <= p <= 1 for p in self.scheduled):
             raise ValueError(f"scheduled={self.scheduled!r} must be two probabilities (first epoch, limit)")
-        if self.method == "weight-tuning":
-            if self.keep_ratio is not None:
-                raise ValueError(f"keep_ratio={self.keep_ratio!r} is for the pruning methods; Weight Tuning trains "
-                                 "every weight (leave keep_ratio=None)")
-            return
-        keep_ratio = 0.5 if self.keep_ratio is None else self.keep_ratio
-        if not (is_number(keep_ratio) and 0 < keep_ratio <= 1):
-            raise ValueError(f"keep_ratio={keep_ratio!r} must be in (0, 1] (the fraction of weights kept)")
-        object.__setattr__(self, "keep_ratio", float(keep_ratio))
+        object.__setattr__(self, "keep_ratio", method_keep_ratio(self.method, self.keep_ratio))
 
     def scheduled_p(self, epoch: int, epochs: int) -> float:
         """The authors' ``update_p``: ``p0 + (p1 - p0) epoch / epochs`` (epoch counted from 0)."""

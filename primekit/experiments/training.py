@@ -51,6 +51,20 @@ UNTRAINED_METHODS = ("random-software", "random-memristor")
 TRAINED_METHODS = tuple(m for m in METHODS if m not in UNTRAINED_METHODS)
 
 
+def method_keep_ratio(method: str, keep_ratio: float | None) -> float | None:
+    """The keep ratio a method trains with: None for Weight Tuning (which keeps every weight and refuses one),
+    else ``keep_ratio`` checked in (0, 1], PRIME's 0.5 when None."""
+    if method == "weight-tuning":
+        if keep_ratio is not None:
+            raise ValueError(f"keep_ratio={keep_ratio!r} is for the pruning methods; Weight Tuning trains every weight "
+                             "(leave keep_ratio=None)")
+        return None
+    keep_ratio = 0.5 if keep_ratio is None else keep_ratio
+    if not (is_number(keep_ratio) and 0 < keep_ratio <= 1):
+        raise ValueError(f"keep_ratio={keep_ratio!r} must be in (0, 1] (the fraction of weights kept)")
+    return float(keep_ratio)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How one method is trained (the profile gives epochs, batch size and seed).
@@ -75,15 +89,7 @@ class TrainConfig:
         check_positive(self, "lr")
         check_non_negative(self, "weight_decay")
         check_instance("memristor", self.memristor, MemristorConfig, "a MemristorConfig")
-        if self.method == "weight-tuning":
-            if self.keep_ratio is not None:
-                raise ValueError(f"keep_ratio={self.keep_ratio!r} is for the pruning methods; Weight Tuning trains "
-                                 "every weight (leave keep_ratio=None)")
-            return
-        keep_ratio = 0.5 if self.keep_ratio is None else self.keep_ratio
-        if not (is_number(keep_ratio) and 0 < keep_ratio <= 1):
-            raise ValueError(f"keep_ratio={keep_ratio!r} must be in (0, 1] (the fraction of weights kept)")
-        object.__setattr__(self, "keep_ratio", float(keep_ratio))
+        object.__setattr__(self, "keep_ratio", method_keep_ratio(self.method, self.keep_ratio))
 
 
 def chip_sources(memristor: MemristorConfig, seed: int) -> dict[str, ChipWeights]:
