@@ -157,10 +157,13 @@ def test_bad_input_is_refused_by_name(call, message):
 
 def test_numpy_integers_are_accepted_where_integers_are():
     spec = FrameSpec(timesteps=np.int64(4))
-    assert to_frames(_events(), spec).shape == (4, 2, 34, 34)
+    frames = to_frames(_events(), spec)
+    # t = 10, 20, 30 us in 4 bins of (30 - 10) // 4 = 5 us from t = 10: the last event falls outside
+    assert np.array_equal(frames, to_frames(_events(), FrameSpec(timesteps=4))) and int(frames.sum()) == 2
     assert TrainConfig("memristor-pruning", keep_ratio=np.float64(0.3)).keep_ratio == 0.3
     recording = emulate(_digits(), np.array([3, 7], dtype=np.int32), show_progress=False)
-    assert len(recording) == 2 and all(len(r) > 1000 for r in recording)
+    same = emulate(_digits(), [3, 7], show_progress=False)
+    assert all(np.array_equal(a, b) for a, b in zip(recording, same)) and len(recording) == 2
 
 
 def test_keep_ratio_defaults_per_method():
@@ -178,5 +181,7 @@ def test_valid_calls_beside_the_refused_ones_still_work():
                                show_progress=False)
     assert recording.outputs.shape == (2, 3, 3)
     assert torch.equal(recording.outputs, _Split(5).frames[:, [0, 2, 4]])
-    chip, _ = deploy(SubnetLinear(GaussianWeights((4, 3)), keep_ratio=0.5), MemristorConfig())
-    assert isinstance(chip, SubnetLinear)
+    layer = SubnetLinear(GaussianWeights((4, 3)), keep_ratio=0.5)
+    chip, _ = deploy(layer, MemristorConfig())
+    keep = layer.keep_mask()   # kept weights mapped onto pairs and read back: the same weights
+    assert torch.allclose(chip.effective_weight()[keep], layer.effective_weight()[keep], atol=1e-6)

@@ -105,9 +105,8 @@ class MemristorConfig:
         check_non_negative(self, "g_device_spread_us", "g_cycle_spread_us", "g_reset_spread_us",
                            "programming_noise", "read_noise", "g_min_us")
         check_positive(self, "read_voltage_v", "weight_scale")
-        for name in ("programming_noise", "read_noise", "g_max_us", "g_mean_us"):
-            if is_number(getattr(self, name)) and not math.isfinite(getattr(self, name)):
-                raise ValueError(f"{name}={getattr(self, name)!r} must be finite")
+        if is_number(self.g_max_us) and not math.isfinite(self.g_max_us):  # the noises: check_non_negative
+            raise ValueError(f"g_max_us={self.g_max_us!r} must be finite")
         if not (is_number(self.g_max_us) and self.g_max_us > self.g_min_us):
             raise ValueError(f"g_max_us={self.g_max_us!r} must be > g_min_us={self.g_min_us!r}")
         for name in ("g_mean_us", "g_reset_us"):

@@ -17,6 +17,7 @@ from primekit import cache, profiles
 from primekit.checks import is_count
 from primekit.chip.deploy import on_fresh_chip
 from primekit.data.datasets import nmnist_frames
+from primekit.experiments.noise_sweep import recording_accuracy
 from primekit.experiments.training import TrainConfig, frames_fingerprint, train_method
 from primekit.inference.evaluate import record_outputs
 from primekit.seeding import SEED_LIMIT, derive_seed
@@ -49,11 +50,6 @@ class ChipTransfer:
                 "transfer_kept_share": float((self.fresh.mean() - self.random_topology) / gain) if gain else float("nan")}
 
 
-def _accuracy(model, split) -> float:
-    recording = record_outputs(model, split, show_progress=False)
-    return float((recording.outputs.mean(dim=0).argmax(dim=1) == recording.labels).double().mean())
-
-
 def chip_transfer(profile: profiles.Profile | None = None, splits=None, chips: int = 5, seed: int = 0,
                   method: str = "memristor-pruning") -> ChipTransfer:
     """The trained ``method`` (a network on formed chips) on its own chip and on ``chips`` fresh ones, cached by
@@ -69,12 +65,14 @@ def chip_transfer(profile: profiles.Profile | None = None, splits=None, chips: i
     key = {"profile": profile, "train": [TrainConfig(method), TrainConfig("random-memristor")], "chips": chips,
            "seed": seed}
 
+    def accuracy(model) -> float:
+        return recording_accuracy(record_outputs(model, splits.test, show_progress=False))
+
     def compute():
         trained = train_method(method, profile, splits).model
-        fresh = [_accuracy(on_fresh_chip(trained, derive_seed(seed, "fresh chip", c)), splits.test)
-                 for c in range(chips)]
-        return ChipTransfer(_accuracy(trained, splits.test), np.array(fresh),
-                            _accuracy(train_method("random-memristor", profile, splits).model, splits.test), seed)
+        fresh = [accuracy(on_fresh_chip(trained, derive_seed(seed, "fresh chip", c))) for c in range(chips)]
+        return ChipTransfer(accuracy(trained), np.array(fresh),
+                            accuracy(train_method("random-memristor", profile, splits).model), seed)
 
     return cache.load_or_run("chip-transfer", key, compute,
                              data_fingerprint=frames_fingerprint(splits.train, splits.test))

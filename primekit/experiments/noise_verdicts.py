@@ -185,8 +185,7 @@ def early_stop_summary(sweep: NoiseSweep, method: str, theta: float, level: floa
 
 
 #: How the chapter names the noise models it compares (keys of the sweeps it passes).
-MODEL_LABELS = {"cell": "cell-relative (physical)", "weight": "weight-relative (the authors' code)",
-                "every-cell": "cell-relative, every cell programmed"}
+MODEL_LABELS = {"cell": "cell-relative (physical)", "weight": "weight-relative (the authors' code)"}
 
 
 def model_comparison_table(sweeps: Mapping[str, NoiseSweep], methods: Sequence[str], level: float = 0.20) -> Table:
