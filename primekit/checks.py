@@ -38,6 +38,19 @@ def check_non_negative(obj, *names: str) -> None:
             raise ValueError(f"{name}={value!r} must be a finite number >= 0")
 
 
+def check_number(name: str, value, *, above: float | None = None, at_least: float | None = None,
+                 at_most: float | None = None) -> float:
+    """``value`` as a float; raise unless it is a finite number (NumPy scalars accepted) within the bounds."""
+    bounds = [f"> {above}" if above is not None else "", f">= {at_least}" if at_least is not None else "",
+              f"<= {at_most}" if at_most is not None else ""]
+    allowed = "a finite number" + "".join(f" {b}" if i == 0 else f" and {b}" for i, b in
+                                         enumerate(b for b in bounds if b))
+    if not (is_number(value) and math.isfinite(value)) or (above is not None and not value > above) or (
+            at_least is not None and not value >= at_least) or (at_most is not None and not value <= at_most):
+        raise ValueError(f"{name}={value!r} must be {allowed}")
+    return float(value)
+
+
 def check_finite_numbers(name: str, values) -> None:
     """Raise unless ``values`` (a number or a nested tuple of them) holds only finite numbers."""
     flat = [values] if not isinstance(values, (tuple, list)) else [

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from primekit import paths
-from primekit.checks import is_count
+from primekit.checks import check_integer, is_count
 
 PROFILE_ENV = "PRIMEKIT_PROFILE"
 DEFAULT_PROFILE = "book"
@@ -217,5 +217,6 @@ def _canonical(obj):
 
 def stable_hash(obj, length: int = 16) -> str:
     """A hex digest of ``obj`` that is identical across processes, runs and machines."""
+    length = check_integer("length", length, 1, 64)
     text = json.dumps(_canonical(obj), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:length]

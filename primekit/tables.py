@@ -13,9 +13,13 @@ import html
 from dataclasses import dataclass
 from typing import Sequence
 
+from primekit.checks import check_integer, check_number
+
 
 def percent(fraction: float, digits: int = 1) -> str:
     """``0.9634`` -> ``"96.3 %"`` (a fraction shown in percent with ``digits`` decimals)."""
+    fraction = check_number("fraction", fraction)
+    digits = check_integer("digits", digits, 0)
     return f"{100 * fraction:.{digits}f} %"
 
 

@@ -13,20 +13,36 @@ import torch
 import primekit
 from primekit import profiles
 from primekit.chip.deploy import deploy
-from primekit.chip.memristor import MemristorConfig, crossbar_currents, form, reprogram_cycles, weights_to_pairs
+from primekit.chip.memristor import (
+    MemristorConfig,
+    crossbar_currents,
+    form,
+    program,
+    reprogram_cycles,
+    weights_to_pairs,
+)
 from primekit.data.emulator import EmulatorConfig, emulate
 from primekit.data.events import make_events
+from primekit.data.eventstats import mean_event_rate
 from primekit.data.frames import FrameSpec, to_frames
 from primekit.energy.count_records import CountTable, OperationCounts
 from primekit.energy.prices import EnergyConfig, energy
 from primekit.experiments.inpainting_training import VAETrainConfig
+from primekit.experiments.method_summaries import keep_count_table
 from primekit.experiments.training import TrainConfig
+from primekit.inference.consistency import consistency_scores
 from primekit.inference.early_stop import SoftmaxConfidence, replay, run_early_stop, steps_saved
-from primekit.inference.evaluate import Batch, record_outputs
+from primekit.inference.evaluate import record_outputs
+from primekit.inference.metrics import tsne
+from primekit.inference.summaries import tsne_perplexity
 from primekit.inference.sweeps import threshold_sweep, timed_sweep
-from primekit.snn.neurons import LIFParameters, lif_step
+from primekit.snn import draws
+from primekit.snn.neurons import LIFParameters, integrator_step, lif_step
 from primekit.snn.subnet import SubnetLinear, keep_count, topk_mask
+from primekit.snn.surrogate import FastSigmoid
+from primekit.snn.vae import SpikingVAE
 from primekit.snn.weight_sources import FrozenWeights, GaussianWeights, TrainableWeights
+from primekit.tables import percent
 
 
 def _digits(scale=1.0):
@@ -118,6 +134,31 @@ CASES = [
     ("negative counts", lambda: CountTable(np.array([[1.0, -2.0]]), ("layer",), ("a", "b")),
      r"values must be finite counts >= 0; got a minimum of -2.0"),
     ("an infinite price", lambda: EnergyConfig(adc_pj=math.inf), r"adc_pj=inf must be a finite number > 0"),
+    # the sweep over the rest of the API: each of these ended in a bare TypeError, AttributeError or a wrong value
+    ("a surrogate slope given as text", lambda: FastSigmoid(slope="3"), r"slope='3' must be a finite number > 0"),
+    ("an ON fraction given as text", lambda: EmulatorConfig(noise_on_fraction="3"),
+     r"noise_on_fraction='3' must be a finite number >= 0"),
+    ("a tensor as the chip's config", lambda: program(form((2, 2)), torch.zeros(2, 2)),
+     r"config must be a MemristorConfig, got Tensor"),
+    ("a tensor as the integrator's state", lambda: integrator_step(torch.zeros(2), torch.zeros(2)),
+     r"state must be an IntegratorState or None, got Tensor"),
+    ("a negative consistency scale", lambda: consistency_scores(torch.rand(3, 2, 4), scale=-1),
+     r"scale=-1 must be a finite number > 0"),
+    ("a NaN shown as a percentage", lambda: percent(math.nan), r"fraction=nan must be a finite number"),
+    ("a hash of length 0", lambda: profiles.stable_hash({"a": 1}, length=0),
+     r"length=0 must be an integer >= 1 and <= 64"),
+    ("t-SNE with no principal components", lambda: tsne(np.ones((8, 3)), seed=0, pca_dims=0),
+     r"pca_dims=0 must be an integer >= 1"),
+    ("a keep-count table kept above 1", lambda: keep_count_table([10], keep_ratio=2),
+     r"keep_ratio=2 must be a finite number > 0 and <= 1"),
+    ("an event rate in bins of 0 ms", lambda: mean_event_rate([_events()], bin_ms=0),
+     r"bin_ms=0 must be a finite number > 0"),
+    ("a fractional batch size for draw keys", lambda: draws.fallback_keys(1.5, 0),
+     r"batch_size=1.5 must be an integer >= 1"),
+    ("no weight sources for the VAE", lambda: SpikingVAE(None),
+     r"sources must be a mapping from layer name to weight source, got NoneType"),
+    ("a negative default perplexity", lambda: tsne_perplexity(100, default=-1),
+     r"default=-1 must be a finite number > 0"),
     # training: a keep ratio of 2, and a keep ratio Weight Tuning ignored
     ("keep_ratio above 1", lambda: TrainConfig("software-pruning", keep_ratio=2),
      r"keep_ratio=2 must be in \(0, 1\] \(the fraction of weights kept\)"),

@@ -266,6 +266,7 @@ def perturb(pairs: Pairs, level: float, generator: torch.Generator, config: Memr
     moves G+ up and G- down by ``level w eps / (2 kappa)``: ``w (1 + level eps)`` unless a cell clips.
     """
     level = _check_level("level", level)
+    check_instance("pairs", pairs, Pairs, "Pairs (from form or weights_to_pairs)")
     if level == 0:
         return pairs
     if config.noise_model == "weight-relative":
@@ -286,8 +287,8 @@ def program(pairs: Pairs, config: MemristorConfig = MemristorConfig(), seed: int
     for bit; the draws are the same whatever the mask, so a pair's error depends only on the seed. Zero
     programming noise returns ``pairs`` unchanged.
     """
-    level = _check_level("programming_noise", config.programming_noise)
-    noisy = perturb(pairs, level, make_generator(seed), config)
+    check_instance("config", config, MemristorConfig, "a MemristorConfig")
+    noisy = perturb(pairs, config.programming_noise, make_generator(seed), config)
     if written is None or noisy is pairs:
         return noisy
     written = torch.as_tensor(written, dtype=torch.bool).to(pairs.g_plus.device)
@@ -302,8 +303,8 @@ def read(pairs: Pairs, config: MemristorConfig, generator: torch.Generator) -> P
 
     Like programmed values, read values are clipped to the device range (a conductance cannot be negative).
     """
-    level = _check_level("read_noise", config.read_noise)
-    return perturb(pairs, level, generator, config)
+    check_instance("config", config, MemristorConfig, "a MemristorConfig")
+    return perturb(pairs, config.read_noise, generator, config)
 
 
 def crossbar_currents(voltages: torch.Tensor, pairs: Pairs) -> torch.Tensor:

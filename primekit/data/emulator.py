@@ -87,7 +87,8 @@ class EmulatorConfig:
                            "noise_rate_hz")
         if not self.contrast < 1:
             raise ValueError(f"contrast={self.contrast!r} must be < 1 (the digit cannot be darker than black)")
-        if not 0 <= self.noise_on_fraction <= 1:
+        check_non_negative(self, "noise_on_fraction")
+        if not self.noise_on_fraction <= 1:
             raise ValueError(f"noise_on_fraction={self.noise_on_fraction!r} must be in [0, 1]")
         if len(self.saccade_ms) != len(self.saccade_end_px) or not self.saccade_ms:
             raise ValueError(

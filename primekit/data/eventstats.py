@@ -29,6 +29,7 @@ from typing import Sequence
 
 import numpy as np
 
+from primekit.checks import check_number
 from primekit.data.events import SENSOR_SIZE
 
 #: Times (ms) that cut a recording into its three saccades: the quiet gaps of the real recording.
@@ -78,8 +79,7 @@ def event_rate(events: np.ndarray, bin_ms: float = 5.0, end_ms: float | None = N
     Returns:
         ``(edges_ms, rate)``: ``len(rate) + 1`` bin edges (ms) and the rate in each bin (events / ms).
     """
-    if not bin_ms > 0:
-        raise ValueError(f"bin_ms={bin_ms!r} must be > 0")
+    check_number("bin_ms", bin_ms, above=0)
     t_ms = np.asarray(events["t"], dtype=np.float64) / 1000.0
     if polarity is not None:
         t_ms = t_ms[np.asarray(events["p"]) == polarity]
@@ -102,6 +102,7 @@ def mean_event_rate(recordings: Sequence[np.ndarray], bin_ms: float = 5.0,
     """
     if len(recordings) == 0:
         raise ValueError("mean_event_rate needs at least one recording")
+    check_number("bin_ms", bin_ms, above=0)
     if end_ms is None:
         last = max(float(np.asarray(r["t"]).max(initial=0)) for r in recordings) / 1000.0
         end_ms = (math.floor(last / bin_ms) + 1) * bin_ms

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from primekit import cache, profiles
-from primekit.checks import is_number
+from primekit.checks import check_non_negative, check_positive, is_number
 from primekit.chip.deploy import ChipWeights, deploy
 from primekit.chip.memristor import MemristorConfig, form
 from primekit.data.inpainting import InpaintingSplit, inpainting_digits
@@ -73,10 +73,8 @@ class VAETrainConfig:
     def __post_init__(self) -> None:
         if self.method not in INPAINTING_METHODS:
             raise ValueError(f"method={self.method!r} is not one of {INPAINTING_METHODS}")
-        if not self.lr > 0:
-            raise ValueError(f"lr={self.lr!r} must be > 0")
-        if not self.weight_decay >= 0:
-            raise ValueError(f"weight_decay={self.weight_decay!r} must be >= 0")
+        check_positive(self, "lr")
+        check_non_negative(self, "weight_decay")
         if len(self.scheduled) != 2 or not all(is_number(p) and 0 <= p <= 1 for p in self.scheduled):
             raise ValueError(f"scheduled={self.scheduled!r} must be two probabilities (first epoch, limit)")
         object.__setattr__(self, "keep_ratio", method_keep_ratio(self.method, self.keep_ratio))

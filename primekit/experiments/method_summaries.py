@@ -15,6 +15,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import torch
 
+from primekit.checks import check_number
 from primekit.chip.memristor import Pairs
 from primekit.snn.subnet import keep_count, topk_mask
 from primekit.tables import Table
@@ -114,7 +115,7 @@ def authors_kept(magnitudes, sparsity: float) -> int:
 
 def keep_count_table(sizes: Sequence[int], keep_ratio: float = 0.5) -> Table:
     """How ``keep_count`` rounds: n, q (n - 1) with q = 1 - keep_ratio, its round-half-to-even, the count kept."""
-    q = 1 - keep_ratio
+    q = 1 - check_number("keep_ratio", keep_ratio, above=0, at_most=1)
     rows = [(n, f"{q * (n - 1):.1f}", round(q * (n - 1)), keep_count(n, keep_ratio)) for n in sizes]
     return Table.of(("n", "q (n - 1)", "round", "kept = n - round"), rows)
 

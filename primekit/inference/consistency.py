@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import torch
 
-from primekit.checks import is_count, is_number
+from primekit.checks import check_number, is_count, is_number
 from primekit.inference.early_stop import Decision, StopPolicy
 from primekit.snn import draws
 from primekit.snn.timeloop import StepModule, check_time_major
@@ -45,6 +45,7 @@ _MIX = 0x9E3779B97F4A7C15
 def consistency_scores(outputs: torch.Tensor, scale: float = SCORE_SCALE) -> torch.Tensor:
     """``d_t`` for recorded reconstructions ``[T, B, ...]`` -> ``[T, B]`` (``xhat_0 = 0``)."""
     check_time_major(outputs, "outputs")
+    scale = check_number("scale", scale, above=0)
     previous = torch.cat([torch.zeros_like(outputs[:1]), outputs[:-1]])
     return (outputs - previous).abs().flatten(2).sum(2) / scale
 

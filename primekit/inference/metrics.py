@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from primekit import cache
+from primekit.checks import check_integer, is_number
 
 
 def _as_labels(values, name: str) -> np.ndarray:
@@ -66,7 +67,8 @@ def tsne(features, *, seed: int, perplexity: float = 30.0, pca_dims: int = 50) -
                                             else features, dtype=np.float32))
     if array.ndim != 2 or len(array) < 5:
         raise ValueError(f"features must be [N, D] with N >= 5; got shape {array.shape}")
-    if not 0 < perplexity < len(array):
+    check_integer("pca_dims", pca_dims, 1)
+    if not (is_number(perplexity) and 0 < perplexity < len(array)):
         raise ValueError(f"perplexity={perplexity!r} must be in (0, N = {len(array)})")
     fingerprint = hashlib.sha256(array.tobytes() + str(array.shape).encode()).hexdigest()[:16]
     key = {"seed": seed, "perplexity": perplexity, "pca_dims": pca_dims}

@@ -16,6 +16,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import torch
 
+from primekit.checks import check_number
 from primekit.inference.metrics import confusion_matrix, per_class_mean
 from primekit.inference.sweeps import SweepRow, TimedRow, realised_fraction
 from primekit.tables import Table, percent
@@ -186,7 +187,7 @@ def tsne_perplexity(n_samples: int, default: float = 30.0) -> float:
     """t-SNE's perplexity: ``default`` unless the sample is tiny, then (n - 1) / 3 (scikit-learn needs < n)."""
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
         raise ValueError(f"n_samples={n_samples!r} must be an integer >= 2")
-    return min(float(default), (n_samples - 1) / 3)
+    return min(check_number("default", default, above=0), (n_samples - 1) / 3)
 
 
 def neighbour_agreement(features: torch.Tensor, labels) -> float:

@@ -40,6 +40,8 @@ from typing import Callable, Iterator, NamedTuple
 import numpy as np
 import torch
 
+from primekit.checks import check_integer
+
 _MASK64 = (1 << 64) - 1
 
 
@@ -94,7 +96,7 @@ def fallback_keys(batch_size: int, step: int, seed: int = 0) -> DrawKeys:
     Reproducible, but a sample's draws then depend on its position in the batch; the evaluation path
     (:func:`primekit.inference.evaluate.run_split`) always sets real keys.
     """
-    return _check_keys(torch.arange(batch_size), step, seed)
+    return _check_keys(torch.arange(check_integer("batch_size", batch_size, 1)), step, seed)
 
 
 def _splitmix(z: np.ndarray) -> np.ndarray:

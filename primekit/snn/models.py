@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Mapping, NamedTuple
 
 import torch
 import torch.nn.functional as F
 
+from primekit.checks import check_instance
 from primekit.reference import reference_path
 from primekit.seeding import derive_seed
 from primekit.snn.fused import fusable, lif_pool_sequence, lif_pool_step
@@ -79,6 +80,7 @@ class PRIMENet(StepModule):
     def __init__(self, sources: dict[str, WeightSource], keep_ratio: float = 0.5,
                  neuron: LIFParameters = PRIME_LIF, seed: int = 0):
         super().__init__()
+        check_instance("sources", sources, Mapping, "a mapping from layer name to weight source")
         missing = set(WEIGHT_SHAPES) - set(sources)
         if missing:
             raise ValueError(f"sources lacks layers {sorted(missing)}; give one for each of {list(WEIGHT_SHAPES)}")

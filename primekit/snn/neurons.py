@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import torch
 
-from primekit.checks import is_number
+from primekit.checks import check_instance, is_number
 from primekit.snn.surrogate import Rectangle, Surrogate
 from primekit.snn.timeloop import StepModule
 
@@ -172,6 +172,9 @@ def integrator_step(
     current: torch.Tensor, state: IntegratorState | None, leaky_relu_slope: float | None = 0.1
 ) -> tuple[torch.Tensor, IntegratorState]:
     """One step of the non-spiking output cell: ``v = LReLU(v_prev + I)``; returns ``v`` and the state."""
+    check_instance("current", current, torch.Tensor, "a torch.Tensor")
+    if state is not None:
+        check_instance("state", state, IntegratorState, "an IntegratorState or None")
     previous = torch.zeros_like(current) if state is None else state.v
     if previous.shape != current.shape:
         raise ValueError(

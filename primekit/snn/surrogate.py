@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import torch
 
+from primekit.checks import check_positive
+
 
 class _SpikeFunction(torch.autograd.Function):
     @staticmethod
@@ -52,8 +54,7 @@ class Rectangle(Surrogate):
     half_width: float = 0.5
 
     def __post_init__(self) -> None:
-        if not self.half_width > 0:
-            raise ValueError(f"half_width={self.half_width!r} must be > 0")
+        check_positive(self, "half_width")
 
     @property
     def height(self) -> float:
@@ -75,8 +76,7 @@ class FastSigmoid(Surrogate):
     slope: float = 10.0
 
     def __post_init__(self) -> None:
-        if not self.slope > 0:
-            raise ValueError(f"slope={self.slope!r} must be > 0")
+        check_positive(self, "slope")
 
     def grad(self, x: torch.Tensor) -> torch.Tensor:
         return 1.0 / (1.0 + self.slope * x.abs()) ** 2

@@ -46,11 +46,12 @@ Departures from the authors' code, all deliberate:
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Mapping, NamedTuple
 
 import torch
 from torch import nn
 
+from primekit.checks import check_instance
 from primekit.seeding import derive_seed
 from primekit.snn import draws
 from primekit.snn.neurons import VAE_LIF, LIFParameters
@@ -130,6 +131,7 @@ class SpikingVAE(StepModule):
     def __init__(self, sources: dict[str, WeightSource], keep_ratio: float = 0.5, k: int = K,
                  neuron: LIFParameters = VAE_LIF, seed: int = 0):
         super().__init__()
+        check_instance("sources", sources, Mapping, "a mapping from layer name to weight source")
         missing = set(PRUNED_SHAPES) - set(sources)
         if missing:
             raise ValueError(f"sources lacks layers {sorted(missing)}; give one for each of {list(PRUNED_SHAPES)}")
