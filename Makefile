@@ -26,9 +26,10 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet -e ".[book,dev,bench]" "$(TORCH_PIN)"
 	@touch $@
 
-# Rendered pages get one summary line per long loop instead of progress-bar states.
+# Rendered pages get one summary line per long loop instead of progress-bar states, and no cache messages.
 book: $(STAMP)
-	PRIMEKIT_PROGRESS=$${PRIMEKIT_PROGRESS:-summary} $(BIN)/jupyter-book build --all .
+	PRIMEKIT_PROGRESS=$${PRIMEKIT_PROGRESS:-summary} PRIMEKIT_LOG=$${PRIMEKIT_LOG:-warning} \
+	  $(BIN)/jupyter-book build --all .
 	@echo "The book is at: $(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m primekit info | bench | build-timings | data info | data fetch-nmnist``."""
+"""Command line: ``python -m primekit info | bench | build-timings | pages | data info | data fetch-nmnist``."""
 
 from __future__ import annotations
 
@@ -86,6 +86,29 @@ def _build_timings(args) -> int:
     return 0
 
 
+def _pages(args) -> int:
+    from primekit import pages, paths
+
+    root = paths.repo_root() or Path.cwd()
+    html = args.html or root / "_build" / "html"
+    names = pages.toc_pages(root)
+    if not (html / f"{names[0]}.html").is_file():
+        print(f"primekit: no built book in {html}; run `make book` first (or give --html)", file=sys.stderr)
+        return 1
+    problems = pages.check_pages(html, names, forbidden=(str(root),))
+    for problem in problems:
+        print(problem)
+    print(f"{len(names)} pages checked: {len(problems)} problem{'s' if len(problems) != 1 else ''}")
+    if args.screenshots:
+        try:
+            shots = pages.screenshots(html, names, args.screenshots)
+        except RuntimeError as error:
+            print(f"primekit: {error}", file=sys.stderr)
+            return 1
+        print(f"{len(shots)} screenshots written to {args.screenshots}")
+    return 1 if problems else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m primekit", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -100,6 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     timings.add_argument("--keep", type=Path, default=None,
                          help="a new or empty folder that keeps the data root and the built HTML (default: discarded)")
     timings.set_defaults(fn=_build_timings)
+    page_check = commands.add_parser("pages", help="check the built book's pages; optionally screenshot them")
+    page_check.add_argument("--html", type=Path, default=None, help="the built HTML folder (default _build/html)")
+    page_check.add_argument("--screenshots", type=Path, default=None, metavar="DIR",
+                            help="write a full-length PNG of every page into DIR (needs a system Chromium)")
+    page_check.set_defaults(fn=_pages)
     data = commands.add_parser("data", help="datasets: what is present, opt-in downloads")
     data_commands = data.add_subparsers(dest="data_command", required=True)
     data_commands.add_parser("info", help="which datasets are on disk, and where").set_defaults(fn=_data_info)

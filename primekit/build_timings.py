@@ -36,7 +36,8 @@ def chapter_seconds(log: str) -> dict[str, float]:
 
 def timed_build(root: Path, data_root: Path, profile: str, out: Path) -> dict:
     """One ``jupyter-book build --all`` of ``root`` into ``out``: total wall seconds and per-chapter seconds."""
-    env = dict(os.environ, PRIMEKIT_DATA=str(data_root), PRIMEKIT_PROFILE=profile, PRIMEKIT_PROGRESS="summary")
+    env = dict(os.environ, PRIMEKIT_DATA=str(data_root), PRIMEKIT_PROFILE=profile, PRIMEKIT_PROGRESS="summary",
+               PRIMEKIT_LOG="warning")
     command = [str(Path(sys.executable).with_name("jupyter-book")), "build", "--all", "--path-output", str(out),
                str(root)]
     start = time.perf_counter()

@@ -16,7 +16,7 @@ and later calls load it, as long as three things are unchanged:
 A ``fn`` defined outside primekit (a notebook cell, a test) is also keyed by its own source (or, without
 one, its compiled code), so editing it recomputes. Every stored payload carries a SHA-256 checksum verified
 on load. An entry whose code hash or versions no longer match, whose checksum fails, or that cannot be read,
-is recomputed with a message on stderr; it is never silently reused. Writes are atomic (temporary file +
+is recomputed with a warning (:mod:`primekit.log`); it is never silently reused. Writes are atomic (temporary file +
 rename), so an interrupted run leaves either the old entry or the new one, never half a file.
 
 Not in the key, on purpose: the number of threads and the batch size used to compute a result (they change
@@ -32,9 +32,9 @@ import functools
 import hashlib
 import inspect
 import io
+import logging
 import os
 import re
-import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -42,9 +42,12 @@ import numpy as np
 import torch
 
 from primekit import paths
+from primekit.log import get_logger
 from primekit.profiles import stable_hash
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
+_LOG = get_logger("cache")
+_STALE = "was written by other code, another library version or another cache format"
 _FORMAT = 2  # 2: payload stored as checksummed bytes
 
 
@@ -166,7 +169,7 @@ def load_or_run(
         config: everything ``fn`` depends on besides code and data: dataclasses, dicts, numbers...
         fn: computes the result; anything ``torch.save`` can store (tensors, dicts, lists, numbers).
         data_fingerprint: identifies the data used (see :func:`fingerprint_files`).
-        verbose: print a line on stderr saying whether the result was loaded or computed.
+        verbose: log (at INFO, :mod:`primekit.log`) whether the result was loaded or computed.
     """
     path = entry_path(name, config, data_fingerprint)
     meta = {"format": _FORMAT, "name": name, "source_hash": source_hash(_module_of(fn)),
@@ -175,9 +178,10 @@ def load_or_run(
         value, problem = _read_entry(path, meta)
         if problem is None:
             if verbose:
-                _say(f"[primekit cache] loaded {name} ({path.name})")
+                _LOG.info(f"loaded {name} ({path.name})")
             return value
-        _say(f"[primekit cache] {path.name} {problem}; recomputing")
+        # a stale entry is routine after an edit; a damaged one is worth a warning even in the book
+        _LOG.log(logging.INFO if problem == _STALE else logging.WARNING, f"{path.name} {problem}; recomputing")
     value = fn()
     buffer = io.BytesIO()  # protocol 4 stores NumPy bytes as bytes (protocol 2 inflates them by ~25 %)
     torch.save(value, buffer, pickle_protocol=4)
@@ -185,7 +189,7 @@ def load_or_run(
     paths.atomic_write(path, lambda stream: torch.save(
         {"meta": meta, "sha256": hashlib.sha256(payload).hexdigest(), "payload": payload}, stream, pickle_protocol=4))
     if verbose:
-        _say(f"[primekit cache] computed {name}, stored as {path.name}")
+        _LOG.info(f"computed {name}, stored as {path.name}")
     return value
 
 
@@ -196,7 +200,7 @@ def _read_entry(path: Path, meta: dict) -> tuple[Any, str | None]:
     except Exception as error:  # any unreadable entry is recomputed, never a crash
         return None, f"is unreadable ({type(error).__name__}: {error})"
     if not isinstance(stored, dict) or stored.get("meta") != meta or not isinstance(stored.get("payload"), bytes):
-        return None, "was written by other code, another library version or another cache format"
+        return None, _STALE
     if hashlib.sha256(stored["payload"]).hexdigest() != stored.get("sha256"):
         return None, "fails its checksum (the file changed after it was written)"
     try:
@@ -229,6 +233,3 @@ def _module_of(fn: Callable) -> str | None:
     module = getattr(fn, "__module__", None) or type(fn).__module__
     return module if isinstance(module, str) else None
 
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)

@@ -41,26 +41,27 @@ def progress_enabled() -> bool:
     return progress_mode() != "0"
 
 
-def progress(iterable: Iterable[T], desc: str = "", total: int | None = None, *, disable: bool = False,
-             **kwargs) -> Iterable[T]:
+def progress(iterable: Iterable[T], desc: str = "", total: int | None = None, *, unit: str = "items",
+             disable: bool = False, **kwargs) -> Iterable[T]:
     """Report progress through ``iterable`` on stderr, as ``$PRIMEKIT_PROGRESS`` says.
 
-    Nothing is reported when ``disable`` is True; other keyword arguments go to tqdm.
+    ``unit`` names what one item is ("batches", "recordings"), so a summary says what it counted. Nothing is
+    reported when ``disable`` is True; other keyword arguments go to tqdm.
     """
     mode = progress_mode()
     if disable or mode == "0":
         return iterable
     if mode == "summary":
-        return _summary(iterable, desc)
-    options = dict(desc=desc, total=total, file=sys.stderr, mininterval=2.0, ascii=True,
+        return _summary(iterable, desc, unit)
+    options = dict(desc=desc, total=total, unit=f" {unit}", file=sys.stderr, mininterval=2.0, ascii=True,
                    dynamic_ncols=False, ncols=88)
     options.update(kwargs)
     return tqdm(iterable, **options)
 
 
-def _summary(iterable: Iterable[T], desc: str) -> Iterator[T]:
+def _summary(iterable: Iterable[T], desc: str, unit: str) -> Iterator[T]:
     start, count = time.perf_counter(), 0
     for item in iterable:
         count += 1
         yield item
-    print(f"{desc or 'loop'}: {count} steps in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+    print(f"{desc or 'loop'}: {count:,} {unit} in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)

@@ -13,7 +13,7 @@ import primekit
 from primekit import cache, paths
 
 PACKAGE = paths.package_dir()
-TOP = {"profiles", "cache", "seeding", "paths", "checks", "progress", "reference", "tables", "_lazy"}
+TOP = {"profiles", "cache", "seeding", "paths", "checks", "progress", "log", "pages", "reference", "tables", "_lazy"}
 BOTTOM = {"chapter", "bench", "bench_compare", "bench_vae", "build_timings", "__main__"}
 ALLOWED = {
     "top": {"top"},

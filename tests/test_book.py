@@ -30,7 +30,8 @@ def toc_pages() -> list[str]:
 
 @pytest.fixture(scope="module")
 def built_book() -> Path:
-    env = dict(_ENV_AT_IMPORT, PRIMEKIT_PROFILE="tiny", PRIMEKIT_PROGRESS="summary")  # as `make book`
+    env = dict(_ENV_AT_IMPORT, PRIMEKIT_PROFILE="tiny", PRIMEKIT_PROGRESS="summary",
+               PRIMEKIT_LOG="warning")  # as `make book`
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     command = [str(jupyter_book), "build", "--all", "-W", "--keep-going", "--path-output", str(OUT), str(ROOT)]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)

@@ -188,7 +188,7 @@ def _real_events(profile: profiles.Profile) -> Splits:
     splits = []
     for train in (True, False):
         dataset, chosen = _real_subset(profile, train)
-        events = [dataset.read_events(int(i)) for i in progress(chosen, desc="N-MNIST files")]
+        events = [dataset.read_events(int(i)) for i in progress(chosen, desc="reading N-MNIST", unit="files")]
         splits.append(EventSplit(events, dataset.labels[chosen], chosen, SOURCE_NAMES["nmnist"]))
     return Splits(*splits)
 

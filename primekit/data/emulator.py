@@ -276,7 +276,8 @@ def emulate(
 
     thresholds = sensor_thresholds(config)
     starts = range(0, len(digits), chunk_size)
-    chunks = progress(starts, desc="emulating N-MNIST", disable=not show_progress) if len(digits) else starts
+    chunks = progress(starts, desc="emulating N-MNIST", unit=f"chunks of {chunk_size} digits",
+                                                     disable=not show_progress) if len(digits) else starts
     recordings: list[np.ndarray] = []
     for start in chunks:
         chunk = slice(start, start + chunk_size)

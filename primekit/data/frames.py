@@ -184,7 +184,7 @@ def frames_for_dataset(
     out = np.zeros((n, *spec.shape), dtype=np.uint8)
     limit = np.iinfo(out.dtype).max
     options = {} if progress else {"disable": True}  # progress=True leaves $PRIMEKIT_PROGRESS in charge
-    for i, events in enumerate(_progress(samples, desc=desc, total=n, **options)):
+    for i, events in enumerate(_progress(samples, desc=desc, total=n, unit="recordings", **options)):
         check_events(events, name=f"samples[{i}]", require_sorted=True)
         counts = _counts(events, spec)
         peak = int(counts.max(initial=0))

@@ -178,7 +178,7 @@ def load_real_nmnist(train: bool = True, indices: Sequence[int] | None = None, *
         bad = chosen[(chosen < 0) | (chosen >= len(dataset))][0]
         raise ValueError(f"indices holds {int(bad)}, outside [0, {len(dataset)}) for {dataset!r}")
     options = {} if progress else {"disable": True}
-    events = [dataset.read_events(int(i)) for i in _progress(chosen, desc="N-MNIST files", **options)]
+    events = [dataset.read_events(int(i)) for i in _progress(chosen, desc="reading N-MNIST", unit="files", **options)]
     return events, dataset.labels[chosen]
 
 

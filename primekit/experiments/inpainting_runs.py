@@ -214,7 +214,8 @@ def inpainting_noise_sweep(models: Mapping[str, nn.Module], split, classifier: n
         values = np.full((len(methods), len(config.kinds), len(config.levels), config.chips, len(epsilons) + 1,
                           len(QUANTITIES)), np.nan)
         start = time.perf_counter()
-        for m, chip, k, i in progress(sweep_jobs(len(methods), config), "chip runs", disable=not show_progress):
+        for m, chip, k, i in progress(sweep_jobs(len(methods), config), "inpainting noise sweep", unit="runs",
+                                       disable=not show_progress):
             chip_model, read_seed = point_chip(models[methods[m]], config, k, i, chip)
             outputs = record_reconstructions(chip_model, split, index=index, read_seed=read_seed)
             for e, eps in enumerate(epsilons + (None,)):

@@ -137,7 +137,8 @@ def fit_vae(model: SpikingVAE, train: InpaintingSplit, test: InpaintingSplit | N
         p_scheduled = config.scheduled_p(epoch, epochs)
         order = torch.randperm(len(train), generator=generator)
         batches = [order[i:i + batch_size] for i in range(0, len(train), batch_size)]
-        for index in progress(batches, f"{config.method} epoch {epoch + 1}/{epochs}", disable=not show_progress):
+        for index in progress(batches, f"{config.method} epoch {epoch + 1}/{epochs}", unit="batches",
+                                  disable=not show_progress):
             index = index.numpy()
             x, clean = train.time_major(index).to(model.device), train.targets(index).to(model.device)
             choices = torch.randint(0, model.k, (steps, len(index), LATENT), generator=generator).to(model.device)

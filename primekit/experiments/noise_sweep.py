@@ -271,7 +271,8 @@ def noise_sweep(models: Mapping[str, nn.Module], split, config: NoiseSweepConfig
     exits = np.full_like(early, np.nan)
     logits = None
     start = time.perf_counter()
-    for m, chip, k, i in progress(sweep_jobs(len(methods), config), "noise sweep", disable=not show_progress):
+    for m, chip, k, i in progress(sweep_jobs(len(methods), config), "noise sweep", unit="runs",
+                                       disable=not show_progress):
         chip_model, read_seed = point_chip(models[methods[m]], config, k, i, chip)
         recording = record_outputs(chip_model, split, batch_size=config.batch_size, read_seed=read_seed,
                                    show_progress=False)

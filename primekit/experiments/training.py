@@ -159,7 +159,8 @@ def fit(model: PRIMENet, train: FrameSplit, test: FrameSplit, train_config: Trai
         model.train()
         total_loss = correct = 0.0
         bar = progress(_batches(len(train), batch_size, generator), total=n_batches,
-                       desc=f"{train_config.method} epoch {epoch + 1}/{epochs}", disable=not show_progress)
+                       desc=f"{train_config.method} epoch {epoch + 1}/{epochs}", unit="batches",
+                       disable=not show_progress)
         for index in bar:
             logits = model.logits(train.time_major(index.numpy()).to(device))
             loss = F.cross_entropy(logits, labels[index.to(device)])

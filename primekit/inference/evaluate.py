@@ -271,7 +271,8 @@ def run_split(model: StepModule, data, *, batch_size: int = BATCH_SIZE, index=No
     model.eval()
     try:
         with torch.no_grad():
-            for number, batch in enumerate(progress(batches, desc, total=count, disable=not show_progress)):
+            reports = progress(batches, desc, total=count, unit="batches", disable=not show_progress)
+            for number, batch in enumerate(reports):
                 start = time.perf_counter()
                 out, early = _run_batch(model, batch, number, policy, int(read_seed), after_step)
                 seconds += time.perf_counter() - start

@@ -104,7 +104,7 @@ def timed_sweep(model: StepModule, batches, thresholds: Sequence[float], *, repe
     total = {c: 0.0 for c in configs}
     full_runs = [0.0] * repeats  # each repeat's full-T time over all batches, for the spread
     exits: dict[float, list[torch.Tensor]] = {c: [] for c in configs}
-    for batch in progress(batches, "timed early stop", disable=not show_progress):
+    for batch in progress(batches, "timed early stop", unit="batches", disable=not show_progress):
         best, batch_exits = {c: float("inf") for c in configs}, {}
         for repeat in range(repeats):
             for threshold in configs:

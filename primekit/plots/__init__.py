@@ -24,4 +24,5 @@ from .lif_neurons import *  # noqa: F401,F403
 from .memristor_noise import *  # noqa: F401,F403
 from .memristor_pairs import *  # noqa: F401,F403
 from .noise_robustness import *  # noqa: F401,F403
+from .render import figure_png, smallest_font_pt  # noqa: F401
 from .subnet_scoring import *  # noqa: F401,F403

@@ -16,8 +16,12 @@ SIGNED_CMAP = "RdBu_r"
 
 
 def use_style() -> None:
-    """Apply primekit's matplotlib style (shipped inside the package) to all later figures."""
+    """Apply primekit's matplotlib style (shipped inside the package) to all later figures; inside IPython,
+    show figures at their design size (:func:`primekit.plots.render.use_figure_png`)."""
+    from primekit.plots.render import use_figure_png
+
     plt.style.use(STYLE_PATH)
+    use_figure_png()
 
 
 def _figure_and_axes(ax=None, **subplot_kw):
