@@ -105,6 +105,9 @@ def _pages(args) -> int:
         except RuntimeError as error:
             print(f"primekit: {error}", file=sys.stderr)
             return 1
+        for shot, overflows in shots:
+            for overflow in overflows:
+                print(f"{shot.stem}: {overflow}")
         print(f"{len(shots)} screenshots written to {args.screenshots}")
     return 1 if problems else 0
 

@@ -6,7 +6,9 @@ as raw ``| a | b |`` text, machine paths or cache logs in outputs, glue calls in
 page shows them. Figures carry their smallest font size in their PNG (written by
 :func:`primekit.plots.figure_png`), so the check reads it instead of guessing from pixels.
 
-:func:`screenshots` writes one full-length PNG per page (``python -m primekit pages --screenshots DIR``).
+:func:`screenshots` writes one full-length PNG per page (``python -m primekit pages --screenshots DIR``) and
+lists what sticks out of the text column there (a table too wide, a table scrolling): that needs a browser's
+layout, so it is part of the screenshots, not of the check that ``make test`` runs.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from html import unescape as html_unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -218,8 +221,15 @@ def find_chromium() -> str | None:
 
 _MEASURE = """<html><body style="margin:0"><iframe id="page" src="{url}" style="width:{width}px;height:800px;border:0">
 </iframe><script>document.getElementById('page').onload = function () {{
-  var out = document.createElement('pre'); out.id = 'height';
-  out.textContent = 'page-height=' + this.contentDocument.documentElement.scrollHeight;
+  var doc = this.contentDocument, article = doc.querySelector('.bd-article') || doc.body, lines = [];
+  var right = article.getBoundingClientRect().right + 1;
+  doc.querySelectorAll('.bd-article table, .bd-article img, .bd-article pre').forEach(function (el) {{
+    var box = el.parentElement, scrolls = box && box.scrollWidth > box.clientWidth + 1 && box !== article;
+    if (el.getBoundingClientRect().right > right || (el.tagName === 'TABLE' && scrolls)) {{
+      var text = (el.innerText || el.getAttribute('src') || '').replace(/\\s+/g, ' ').slice(0, 60);
+      lines.push('overflow: ' + el.tagName.toLowerCase() + ' "' + text + '"'); }} }});
+  var out = document.createElement('pre'); out.id = 'measure';
+  out.textContent = 'page-height=' + doc.documentElement.scrollHeight + '\\n' + lines.join('\\n');
   document.body.appendChild(out); }};</script></body></html>"""
 
 
@@ -229,8 +239,9 @@ def _chromium(browser: str, *arguments: str, timeout: float = 120) -> subprocess
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def page_height(browser: str, html_file: Path, width: int = 1280) -> int:
-    """The page's full height (CSS px) when shown ``width`` px wide, measured in the browser."""
+def measure_page(browser: str, html_file: Path, width: int = 1280) -> tuple[int, list[str]]:
+    """``(height, overflows)``: the page's full height (CSS px) shown ``width`` px wide, and every table,
+    image or code block wider than the text column (or a table scrolling inside it), measured in the browser."""
     with tempfile.TemporaryDirectory() as folder:
         wrapper = Path(folder) / "measure.html"
         wrapper.write_text(_MEASURE.format(url=Path(html_file).resolve().as_uri(), width=width))
@@ -238,12 +249,16 @@ def page_height(browser: str, html_file: Path, width: int = 1280) -> int:
     match = re.search(r"page-height=(\d+)", result.stdout)
     if not match:
         raise RuntimeError(f"could not measure {html_file.name} in {browser}: {result.stderr[-500:]}")
-    return int(match.group(1))
+    overflows = [html_unescape(line) for line in re.findall(r"^overflow: [^<\n]*", result.stdout, flags=re.MULTILINE)]
+    return int(match.group(1)), overflows
 
 
 def screenshots(html_root: Path, pages: list[str], out_dir: Path, width: int = 1280,
-                browser: str | None = None) -> list[Path]:
-    """One full-length PNG per page in ``out_dir`` (``<page>.png``), ``width`` px wide; returns the files."""
+                browser: str | None = None) -> list[tuple[Path, list[str]]]:
+    """One full-length PNG per page in ``out_dir`` (``<page>.png``), ``width`` px wide.
+
+    Returns ``(file, overflows)`` per page: the screenshot and what sticks out of the text column.
+    """
     browser = browser or find_chromium()
     if browser is None:
         raise RuntimeError("no Chromium or Chrome found on PATH; install one (e.g. apt install chromium) "
@@ -253,11 +268,11 @@ def screenshots(html_root: Path, pages: list[str], out_dir: Path, width: int = 1
     written = []
     for page in pages:
         html_file = Path(html_root) / f"{page}.html"
-        height = page_height(browser, html_file, width)
+        height, overflows = measure_page(browser, html_file, width)
         target = out_dir / f"{page.replace('/', '_')}.png"
         result = _chromium(browser, f"--window-size={width},{height}", f"--screenshot={target}",
                            html_file.resolve().as_uri())
         if not target.is_file():
             raise RuntimeError(f"Chromium wrote no screenshot of {page}: {result.stderr[-500:]}")
-        written.append(target)
+        written.append((target, overflows))
     return written

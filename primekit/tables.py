@@ -73,7 +73,9 @@ class Table:
         def cells(row, tag):
             return "".join(f"<{tag}>{_html_cell(c)}</{tag}>" for c in row)
         body = "".join(f"<tr>{cells(row, 'td')}</tr>" for row in self.rows)
-        return f"<table><thead><tr>{cells(self.header, 'th')}</tr></thead><tbody>{body}</tbody></table>"
+        # the class lets the book's stylesheet keep numbers on one line and scroll a table too wide for the column
+        return (f'<div class="primekit-table"><table><thead><tr>{cells(self.header, "th")}</tr></thead>'
+                f"<tbody>{body}</tbody></table></div>")
 
     def _repr_html_(self) -> str:
         return self.html()
