@@ -72,7 +72,8 @@ def test_energy_sweep_summary_by_hand():
         energy_sweep_summary(ROWS, 0.8, timesteps=8)
     with pytest.raises(ValueError, match="theta=0.5"):
         energy_sweep_summary(ROWS, 0.5, timesteps=10)
-    assert energy_sweep_table(ROWS).rows[0] == ("0.8", "90.0%", "4.00", "4.000", "1.000", "4.00")
+    assert energy_sweep_table(ROWS).header[3:5] == ("digital (µJ)", "hybrid (µJ)")
+    assert energy_sweep_table(ROWS).rows[0] == ("0.8", "90.0 %", "4.00", "4.000", "1.000", "4.00")
 
 
 def _table(**per_kind):
@@ -111,7 +112,7 @@ def test_sensitivity_summary_names_the_top_levers():
     assert s["top2_low"] == "5x (lo)" and s["top2_high"] == "12x (hi)"
     assert s["n_digital_top"] == 2 and s["top_side_text"].startswith("2 of the 3 are about the digital side")
     assert s["n_levers"] == 4 and s["n_minor"] == 1 and s["minor_swing"] == pytest.approx(0.2)
-    assert sensitivity_table(rows[:1]).rows == (("digital dataflow", "lo", "10x", "hi", "100x", "x10.00"),)
+    assert sensitivity_table(rows[:1]).rows == (("digital dataflow", "lo → 10x", "hi → 100x", "x10.00", "-"),)
     with pytest.raises(ValueError, match="minor_swing=1"):
         sensitivity_summary(rows, minor_swing=1)
 
@@ -264,3 +265,21 @@ def test_authors_rule_by_hand():
         authors_rule.authors_rule(counts, dense_first=["conv0"])
     with pytest.raises(ValueError, match="rule is empty"):
         authors_rule.authors_rule_summary({})
+
+
+def test_percent_texts_put_a_space_before_the_percent_sign():
+    from primekit.energy.tables import percent_texts
+
+    assert percent_texts({"share": 0.4213, "other": 2.0}, ["share"]) == {"share_pct": "42 %"}
+    assert percent_texts({"share": 0.4213}, ["share"], digits=1) == {"share_pct": "42.1 %"}
+    with pytest.raises(ValueError, match="values lacks"):
+        percent_texts({"share": 0.4}, ["missing"])
+
+
+def test_tables_write_micro_units():
+    header = references.grid_table([references.GridCell("dense", "fp32", "compute only", 8e6, 1e5)], 0.8).header
+    assert "digital (µJ)" in header and "hybrid (µJ)" in header
+    units = {name: unit for name, _, unit, _ in prices.constant_table()}
+    assert units["g_kept_us"] == units["g_pruned_us"] == "µS"
+    labels = [label for lever in prices.LEVERS for label in (lever.low_label, lever.high_label)]
+    assert not [label for label in labels if re.search(r"\d\s*u[SJ]\b", label)]

@@ -62,7 +62,7 @@ def test_energy_breakdown_shows_shares_and_totals():
     widths = sorted(round(p.get_width()) for p in ax.patches)
     assert widths == [25, 50, 50, 75]
     texts = {t.get_text() for t in ax.texts}
-    assert {"4 uJ", "2 uJ", "75%", "25%", "50%"} <= texts
+    assert {"4 µJ", "2 µJ", "75 %", "25 %", "50 %"} <= texts
 
 
 def test_sensitivity_marks_both_ends_and_the_default():
@@ -73,7 +73,34 @@ def test_sensitivity_marks_both_ends_and_the_default():
     xs = [line.get_xdata() for line in ax.lines]
     assert any(np.allclose(x, [6.0, 12.0]) for x in xs)                  # the swing, low to high
     assert any(np.allclose(x, [10.0, 10.0]) for x in xs)                 # the default
-    assert {"0.4 pJ", "4 pJ"} <= {t.get_text() for t in ax.texts}
+    assert not ax.texts                                                  # the values go in a table, not beside the markers
+    legends = [legend for legend in [ax.get_legend(), *fig.legends] if legend is not None]
+    assert {"low end", "high end", "our default: 10x", "paper: 37.83x"} <= {
+        t.get_text() for legend in legends for t in legend.get_texts()}
+
+
+def test_figures_fit_the_column_with_readable_fonts():
+    from primekit.plots._base import STYLE_PATH
+    from primekit.plots.render import figure_png, smallest_font_pt
+
+    with plt.style.context(STYLE_PATH):      # the book's style, as start_chapter applies it
+        _check_figures(figure_png, smallest_font_pt)
+
+
+def _check_figures(figure_png, smallest_font_pt):
+    rows = [EnergyRow(t, 0.9, 2.0 + k, 4e6 + k * 1e5, 1e6) for k, t in enumerate((0.3, 0.5, 0.8, 0.99, 0.999, 1.0))]
+    lever = Lever("neuron and pooling arithmetic (both)", {}, {}, "int8", "fp32", "Horowitz 2014")
+    readings = [ReadingRow(r.threshold, r.mean_exit, 5.0, 20.0 - k) for k, r in enumerate(rows)]
+    figures = [plot_energy_vs_threshold(rows, paper_ratio=37.83),
+               plot_sensitivity([SensitivityRow(lever, 20.0, 6.0, 6.0)] * 14, paper_ratio=37.83),
+               plot_energy_breakdown({"digital, θ = 0.8": {"synaptic MACs": 3e6, "neurons": 1e6, "pooling": 1e5},
+                                      "hybrid, θ = 0.8": {"ADC": 1e6, "row drivers": 1e5, "neurons": 1e6}}),
+               plot_ratio_readings({"event-driven fp32 (ours)": readings, "dense fp32": readings}, paper_ratio=37.83),
+               plot_operation_energies({"memristor pair, one pulse (V²Gt, 2 cells)": 0.016, "DRAM read, 32 bit": 640.0}),
+               plot_work_reduction({"dense MACs, all T steps": 1e7, "up to the exit at θ = 0.8 (early stop)": 1e5})]
+    for fig in figures:
+        _, size = figure_png(fig)
+        assert size["width"] <= 772 and smallest_font_pt(fig) >= 9, (fig, size, smallest_font_pt(fig))
 
 
 def test_ratio_readings_draw_both_readings_per_reference():

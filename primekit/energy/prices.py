@@ -22,7 +22,7 @@ Both systems run the same network and stop at the same step. They differ only in
 Neuron updates (LIF: one multiply for the leak, one add for the input, one compare for the threshold,
 costed as an add; derived from Horowitz 2014), pooling (``pool^2 - 1`` adds and one multiply per output) and, if
 ``include_memory``, membrane reads and writes are digital in both systems and priced alike. Energies are in
-pJ; ``V^2 G t`` with V in volts, G in uS and t in ns is in fJ.
+pJ; ``V^2 G t`` with V in volts, G in µS and t in ns is in fJ.
 """
 
 from __future__ import annotations
@@ -72,9 +72,9 @@ class EnergyConfig:
     digital_dataflow: str = _constant("event", "-", "ours: 'event': triggered synaptic ops; 'dense': every MAC")
     digital_node_scale: float = _constant(1.0, "ratio", "45 -> 40 nm: 1.0 (none) or about 0.87, interpolated from Stillmaker and Baas 2017")
     read_voltage_v: float = _constant(0.2, "V", "Liu et al. 2020 (ISSCC): analogue ReRAM read at 0.2 V")
-    g_kept_us: float = _constant(20.0, "uS", "ours: mean conductance of a formed cell (primekit's device default; the macro's is not published)")
-    g_pruned_us: float = _constant(0.5, "uS", "ours: conductance of a RESET cell (pruned pair; primekit's device default)")
-    read_time_ns: float = _constant(10.0, "ns", "ours: the short end of measured ReRAM read times (Liu et al. 2020: 51 ns)")
+    g_kept_us: float = _constant(20.0, "µS", "ours: mean conductance of a formed cell (primekit's device default; the macro's is not published)")
+    g_pruned_us: float = _constant(0.5, "µS", "ours: conductance of a RESET cell (pruned pair; primekit's device default)")
+    read_time_ns: float = _constant(10.0, "ns", "ours: the short end of measured ReRAM read times (Xue et al. 2019, 2020: 10-18 ns; Liu et al. 2020: 51 ns)")
     row_drive_pj: float = _constant(0.33, "pJ", "Shafiee et al. 2016 (ISAAC): 1-bit row driver per activation")
     adc_bits: int = _constant(8, "bit", "ours: a typical crossbar column ADC resolution, as in ISAAC (a label: adc_pj prices it)")
     adc_pj: float = _constant(1.67, "pJ", "Shafiee et al. 2016 (ISAAC): 8-bit 1.2 GS/s SAR ADC, per conversion")
@@ -98,7 +98,7 @@ class EnergyConfig:
             raise ValueError(f"digital_dataflow={self.digital_dataflow!r} must be one of {DATAFLOWS}")
 
     def cell_read_fj(self, g_us: float) -> float:
-        """``V^2 G t`` of one cell for one base pulse (fJ: V^2 x uS x ns)."""
+        """``V^2 G t`` of one cell for one base pulse (fJ: V^2 x µS x ns)."""
         return self.read_voltage_v ** 2 * g_us * self.read_time_ns
 
     @property
@@ -307,11 +307,12 @@ LEVERS = (
           "skipped", "converted", "ours"),
     Lever("analogue front end per conversion", {"frontend_pj": 0.0}, {"frontend_pj": 1.45}, "0 pJ", "1.45 pJ",
           "NeuRRAM (Wan et al. 2022) as modelled in the Accelergy library (Wu et al. 2019)"),
-    Lever("read pulse width", {"read_time_ns": 10.0}, {"read_time_ns": 100.0}, "10 ns", "100 ns", "ours, around Liu et al. 2020's 51 ns"),
-    Lever("kept cell conductance", {"g_kept_us": 1.0}, {"g_kept_us": 100.0}, "1 uS", "100 uS", "ours: 1T1R analogue states"),
+    Lever("read pulse width", {"read_time_ns": 10.0}, {"read_time_ns": 100.0}, "10 ns", "100 ns",
+          "ours: Xue et al. 2019, 2020 (10-18 ns) to twice Liu et al. 2020 (51 ns)"),
+    Lever("kept cell conductance", {"g_kept_us": 1.0}, {"g_kept_us": 100.0}, "1 µS", "100 µS", "ours: 1T1R analogue states"),
     Lever("read voltage", {"read_voltage_v": 0.1}, {"read_voltage_v": 0.3}, "0.1 V", "0.3 V", "Liu et al. 2020"),
     Lever("row driver energy", {"row_drive_pj": 0.1}, {"row_drive_pj": 0.42}, "0.1 pJ", "0.42 pJ", "Shafiee et al. 2016; Wu et al. 2019"),
-    Lever("RESET cell conductance", {"g_pruned_us": 0.1}, {"g_pruned_us": 2.0}, "0.1 uS", "2 uS", "ours"),
+    Lever("RESET cell conductance", {"g_pruned_us": 0.1}, {"g_pruned_us": 2.0}, "0.1 µS", "2 µS", "ours"),
     Lever("digital node 45 -> 40 nm", {"digital_node_scale": 0.87}, {"digital_node_scale": 1.0}, "0.87", "1.0",
           "Stillmaker and Baas 2017"),
 )

@@ -128,12 +128,12 @@ def find_cell(cells: Sequence[GridCell], dataflow: str, precision: str, memory: 
 
 
 def grid_table(cells: Sequence[GridCell], theta: float) -> Table:
-    """The grid: each reference, the energies per image at ``theta`` (uJ) and the ratio in both readings (the
+    """The grid: each reference, the energies per image at ``theta`` (µJ) and the ratio in both readings (the
     second only if the cells have full-T digital energies)."""
     if len(cells) == 0:
         raise ValueError("cells is empty; give at least one grid cell")
     full = all(c.digital_full_pj is not None for c in cells)
-    header = ["digital dataflow", "arithmetic", "memory", "digital (uJ)", "hybrid (uJ)",
+    header = ["digital dataflow", "arithmetic", "memory", "digital (µJ)", "hybrid (µJ)",
               f"ratio, both stop (θ = {theta:g})"] + (["ratio, digital runs all T"] if full else [])
     rows = [[DATAFLOW_LABELS[c.dataflow], c.precision, c.memory, f"{c.digital_pj / 1e6:.3g}",
              f"{c.hybrid_pj / 1e6:.3g}", f"{c.ratio:.3g}x"]

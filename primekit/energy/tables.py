@@ -2,9 +2,10 @@
 (:mod:`primekit.energy.prices`).
 
 Energies are in pJ unless a name says otherwise (``_uj``: microjoules per image, ``_fj``: femtojoules);
-conductances in uS, voltages in V, times in ns; shares and savings are fractions (0.42 = 42 %); ratios are
+conductances in µS, voltages in V, times in ns; shares and savings are fractions (0.42 = 42 %); ratios are
 digital energy over hybrid energy. Each summary is a plain dict of named values (glued by the chapter with
-``chapter.glue_values``); each table a :class:`~primekit.tables.Table`.
+``chapter.glue_values``); each table a :class:`~primekit.tables.Table`, whose cells write µJ and µS and put a
+space before % (``95.2 %``). :func:`percent_texts` turns fractions into such text for the chapter's prose.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Mapping, Sequence
 from primekit.energy import prices
 from primekit.energy.count_records import KINDS, CountTable
 from primekit.energy.prices import EnergyBreakdown, EnergyConfig, EnergyRow, SensitivityRow
-from primekit.tables import Table
+from primekit.tables import Table, percent
 
 #: SRAM read energy per 64-bit word at 45 nm (pJ), Horowitz (ISSCC 2014), by array size.
 SRAM_64BIT_PJ = {"8 KB": 10.0, "32 KB": 20.0, "1 MB": 100.0}
@@ -51,7 +52,7 @@ def operation_energies(config: EnergyConfig = EnergyConfig()) -> dict[str, float
 
 def headline_constants(config: EnergyConfig = EnergyConfig()) -> dict[str, float]:
     """The constants the chapter's text quotes: digital add, multiply, MAC and SRAM reads (pJ), the cell
-    operating point (V, uS, ns) and its energy per cell and pair (fJ), row drive, ADC and LIF update (pJ),
+    operating point (V, µS, ns) and its energy per cell and pair (fJ), row drive, ADC and LIF update (pJ),
     and how many pair pulses one fp32 MAC costs (``mac_over_pair``)."""
     return {"e_add": config.add_pj, "e_mult": config.mult_pj, "e_mac": config.mac_pj,
             "e_sram8": SRAM_64BIT_PJ["8 KB"] / 2, "e_sram1m": SRAM_64BIT_PJ["1 MB"] / 2,
@@ -59,6 +60,15 @@ def headline_constants(config: EnergyConfig = EnergyConfig()) -> dict[str, float
             "t_read": config.read_time_ns, "cell_fj": config.cell_read_fj(config.g_kept_us),
             "pair_fj": pair_read_fj(config), "e_row": config.row_drive_pj, "e_adc": config.adc_pj,
             "e_lif": config.lif_update_pj, "mac_over_pair": config.mac_pj / (1e-3 * pair_read_fj(config))}
+
+
+def percent_texts(values: Mapping[str, float], names: Sequence[str], digits: int = 0) -> dict[str, str]:
+    """``{name + "_pct": "42 %"}`` for each of ``names`` in ``values`` (fractions), ``digits`` decimals: the
+    text form the chapter's prose quotes (a space before %, which a format spec such as ``:.0%`` omits)."""
+    missing = [name for name in names if name not in values]
+    if missing:
+        raise ValueError(f"values lacks {missing}; it has {sorted(values)}")
+    return {f"{name}_pct": percent(values[name], digits) for name in names}
 
 
 def number(value: float) -> str:
@@ -102,15 +112,15 @@ def _row_at(rows: Sequence[EnergyRow], theta: float) -> EnergyRow:
 
 
 def energy_sweep_table(rows: Sequence[EnergyRow]) -> Table:
-    """The energy sweep: θ, accuracy, mean exit, energy per image of both systems (uJ) and their ratio."""
-    return Table.of(("θ", "accuracy", "mean exit", "digital (uJ)", "hybrid (uJ)", "ratio"),
-                    [(f"{r.threshold:g}", f"{r.accuracy:.1%}", f"{r.mean_exit:.2f}", f"{r.digital_pj / 1e6:.3f}",
+    """The energy sweep: θ, accuracy, mean exit, energy per image of both systems (µJ) and their ratio."""
+    return Table.of(("θ", "accuracy", "mean exit", "digital (µJ)", "hybrid (µJ)", "ratio"),
+                    [(f"{r.threshold:g}", percent(r.accuracy), f"{r.mean_exit:.2f}", f"{r.digital_pj / 1e6:.3f}",
                       f"{r.hybrid_pj / 1e6:.3f}", f"{r.ratio:.2f}") for r in rows])
 
 
 def energy_sweep_summary(rows: Sequence[EnergyRow], theta: float, timesteps: int) -> dict[str, float]:
     """The sweep in numbers: at ``theta`` and at full T (the row of threshold 1.0, which must exit at
-    ``timesteps``), energies per image (uJ), ratios, accuracies, the mean exit, the hybrid energy and the
+    ``timesteps``), energies per image (µJ), ratios, accuracies, the mean exit, the hybrid energy and the
     load saved by early stop, and the range of the ratio over all thresholds."""
     at, full = _row_at(rows, theta), _row_at(rows, 1.0)
     if full.mean_exit != timesteps:
@@ -158,10 +168,12 @@ def energy_shares(stages: Mapping[str, float], table_theta: CountTable, digital:
 
 
 def sensitivity_table(rows: Sequence[SensitivityRow]) -> Table:
-    """The tornado chart's numbers: each lever's two ends, the ratio there and the swing."""
-    return Table.of(("assumption", "low end", "ratio", "high end", "ratio", "swing"),
-                    [(r.lever.name, r.lever.low_label, f"{r.ratio_low:.3g}x", r.lever.high_label,
-                      f"{r.ratio_high:.3g}x", f"x{r.span:.2f}") for r in rows])
+    """The tornado chart's numbers: each lever's two ends with the ratio there (``int8 → 1.03x``), the swing
+    and the lever's source (short author-year text, or "ours")."""
+    return Table.of(("assumption", "low end → ratio", "high end → ratio", "swing", "source of the range"),
+                    [(r.lever.name, f"{r.lever.low_label} → {r.ratio_low:.3g}x",
+                      f"{r.lever.high_label} → {r.ratio_high:.3g}x", f"x{r.span:.2f}", r.lever.source)
+                     for r in rows])
 
 
 def sensitivity_summary(rows: Sequence[SensitivityRow], minor_swing: float = 1.2, top: int = 3) -> dict:
