@@ -48,6 +48,8 @@ def test_bench_read_modes_reports_every_mode_and_the_ratio():
     results = bench_read_modes(batch_size=4, timesteps=2, repeats=1)
     assert [r.name.split(",")[1].split("[")[0].strip() for r in results[:3]] == \
         ["noiseless", "shared read", "per-sample reads"]
-    assert all(r.rate > 0 for r in results)
+    assert [r.rate for r in results] == pytest.approx([4 / r.seconds for r in results])  # samples of batch 4 per s
     ratio = float(re.search(r"([\d.]+) x the shared read", results[2].note).group(1))
     assert ratio == pytest.approx(results[2].seconds / results[1].seconds, abs=0.006)
+    share = float(re.search(r"(\d+)% of the per-sample run", results[3].note).group(1)) / 100
+    assert share == pytest.approx(results[3].seconds / results[2].seconds, abs=0.006)

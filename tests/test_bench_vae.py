@@ -1,5 +1,6 @@
 """The VAE's layers-only limit computes the VAE's maps with the VAE's own weights."""
 
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -35,4 +36,17 @@ def test_compare_vae_rows_are_ratios_to_the_faster_limit():
     assert [r[0] for r in rows] == ["primekit", "layers only (step)", "layers only (folded)"]
     for kind in (2, 4):
         assert max(rows[1][kind], rows[2][kind]) == 1.0  # the limit's ratio to itself
-    assert all(r[1] > 0 and r[3] > 0 for r in rows)
+
+
+def test_compare_vae_rows_by_hand_from_given_timings(monkeypatch):
+    """Rates are batch / median time; ratios the median per-repeat ratio to the faster layers-only variant."""
+    times = {("primekit", "train"): [2.0, 4.0, 3.0], ("layers only (step)", "train"): [1.0, 1.0, 1.0],
+             ("layers only (folded)", "train"): [0.5, 1.0, 0.8], ("primekit", "infer"): [1.0, 1.0, 1.0],
+             ("layers only (step)", "infer"): [0.5, 0.25, 0.5], ("layers only (folded)", "infer"): [1.0, 1.0, 1.0]}
+    monkeypatch.setattr(bench_vae, "time_interleaved", lambda tasks, repeats: times)
+    rows = bench_vae.compare_vae(batch_size=2, timesteps=1, repeats=3)
+    # train: folded (median 0.8) beats step (1.0); primekit's ratios 0.25, 0.25, 0.8 / 3 -> median 0.25
+    # infer: step (median 0.5) is the limit; primekit's ratios 0.5, 0.25, 0.5 -> 0.5
+    assert rows[0] == ("primekit", pytest.approx(2 / 3), pytest.approx(0.25), pytest.approx(2.0), pytest.approx(0.5))
+    assert rows[1] == ("layers only (step)", pytest.approx(2.0), pytest.approx(0.8), pytest.approx(4.0), 1.0)
+    assert rows[2] == ("layers only (folded)", pytest.approx(2.5), 1.0, pytest.approx(2.0), pytest.approx(0.5))

@@ -195,16 +195,25 @@ def test_zero_input_gives_zero_synaptic_operations():
                   "conversions_nonempty", "weight_reads")
     for kind in zero_kinds:
         assert counts.counts[..., KINDS.index(kind)].abs().sum() == 0, kind
-    # work that does not depend on the input is still done every step
+    # work that does not depend on the input is still done every step, as much as on real events
+    _, busy = count_operations(model, _events(2, 3))
     for kind in ("dense_macs", "conversions", "neuron_updates", "pool_outputs", "state_accesses"):
-        assert (counts.counts[..., :2, KINDS.index(kind)] > 0).all(), kind
+        assert torch.equal(counts.counts[..., KINDS.index(kind)], busy.counts[..., KINDS.index(kind)]), kind
+    conv0 = counts.counts[0, 0, 0]
+    assert conv0[KINDS.index("dense_macs")] == 12 * 32 * 32 * 2 * 25
+    assert conv0[KINDS.index("neuron_updates")] == 12 * 32 * 32 and conv0[KINDS.index("pool_outputs")] == 12 * 16 * 16
 
 
 def test_weight_tuning_layers_count_every_weight_as_kept():
     model = PRIMENet(software_sources(0), keep_ratio=1.0).eval()
-    _, counts = count_operations(model, _events(1, 2))
+    x = _events(1, 2)
+    _, counts = count_operations(model, x)
     assert counts.counts[..., KINDS.index("pruned_pulses")].sum() == 0
-    assert counts.counts[..., KINDS.index("synaptic_ops")].sum() > 0
+    # conv0 by hand: every non-zero input of every 5 x 5 window meets all 12 output channels
+    windows = F.unfold(x[0], 5, padding=1)                               # [B, 2 * 25, 32 * 32]
+    conv0 = counts.counts[0, :, 0]
+    assert torch.equal(conv0[:, KINDS.index("synaptic_ops")], 12 * (windows != 0).sum(dim=(1, 2)).double())
+    assert torch.equal(conv0[:, KINDS.index("kept_pulses")], 12 * windows.sum(dim=(1, 2)).double())
 
 
 # ---------------------------------------------------------------------------------------------------------

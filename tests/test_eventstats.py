@@ -233,6 +233,14 @@ def test_event_figures_draw(hand_events):
     for fig in figures:
         assert isinstance(fig, matplotlib.figure.Figure)
         fig.canvas.draw()
+    # the numbers drawn: samples per class and split, and each frame's ON - OFF counts
+    counts = figures[-1].axes[0]
+    assert [p.get_height() for p in counts.patches] == [1, 2] + [0] * 8 + [0, 0, 1] + [0] * 7
+    assert counts.get_legend_handles_labels()[1] == ["train (3 samples)", "test (1 samples)"]
+    frames = to_frames(hand_events, FrameSpec(timesteps=4)).astype(np.int64)
+    shown = [np.asarray(ax.images[0].get_array()) for ax in figures[4].axes if ax.images][:4]
+    assert all(np.array_equal(image, frames[k, 1] - frames[k, 0]) for k, image in enumerate(shown)) and len(shown) == 4
+    for fig in figures:
         plt.close(fig)
     with pytest.raises(ValueError, match="titles"):
         plots.plot_image_grid(np.zeros((2, 34, 34)), titles=["only one"])

@@ -6,6 +6,7 @@ import torch
 from primekit import profiles
 from primekit.chip.deploy import ChipWeights, deploy
 from primekit.chip.memristor import MemristorConfig
+from primekit.data.inpainting import inpainting_digits
 from primekit.experiments.inpainting_training import (
     INPAINTING_METHODS,
     VAE_MEMRISTOR,
@@ -15,6 +16,7 @@ from primekit.experiments.inpainting_training import (
     train_digit_classifier,
     train_inpainting,
 )
+from primekit.inference.inpainting_metrics import reconstruct
 from primekit.snn.vae import PRUNED_SHAPES
 
 
@@ -48,9 +50,14 @@ def test_chip_of_another_weight_scale_is_refused():
 
 def test_train_inpainting_is_cached_and_records_its_speed():
     profile = profiles.get_profile("tiny")
+    splits = inpainting_digits(profile)
     first = train_inpainting("software-pruning", profile, show_progress=False)
     assert len(first.history.loss) == profile.inpainting.epochs
-    assert first.history.samples_per_second[0] > 0 and first.history.test_whole[0] > 0
+    history = first.history
+    assert history.samples_per_second == pytest.approx([len(splits.train) / s for s in history.seconds])
+    # the last epoch's test loss is the MSE of the (cached) final model's full-T reconstructions
+    images = reconstruct(first.model, splits.test).images
+    assert history.test_whole[-1] == pytest.approx(((images - splits.test.targets()) ** 2).mean().item(), rel=1e-5)
     again = train_inpainting("software-pruning", profile, show_progress=False)
     assert again.train_seconds == first.train_seconds
     for a, b in zip(first.model.state_dict().values(), again.model.state_dict().values()):
@@ -61,5 +68,9 @@ def test_train_inpainting_is_cached_and_records_its_speed():
 def test_digit_classifier_is_trained_and_cached():
     profile = profiles.get_profile("tiny")
     trained = train_digit_classifier(profile, epochs=2)
-    assert 0.0 <= trained.test_accuracy <= 1.0
+    test = inpainting_digits(profile).test
+    with torch.no_grad():
+        predictions = trained.model(test.targets()).argmax(dim=1).numpy()
+    assert trained.test_accuracy == pytest.approx((predictions == test.labels).mean())
+    assert trained.test_accuracy > 0.2  # two epochs lift it well above chance (0.1)
     assert train_digit_classifier(profile, epochs=2).test_accuracy == trained.test_accuracy

@@ -4,6 +4,7 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 
 from primekit import paths, reference
 from primekit.data.events import read_reference_recording
@@ -25,9 +26,13 @@ def test_the_recording_loader_gives_the_known_recording():
 
 
 def test_the_checkpoint_loader_gives_the_released_scores():
+    """Every layer holds the state dict's scores as stored and its weights times 0.01 (read here with torch.load)."""
     model = load_released_model()
-    assert model.conv0.scores.shape == (12, 2, 5, 5)
-    assert model.conv0.kept_fraction() == pytest.approx(0.5, abs=0.01)
+    state = torch.load(reference.reference_path("released-classifier"), map_location="cpu", weights_only=True)
+    for name, prefix in (("conv0", "features.conv0"), ("conv1", "features.conv1"), ("linear", "classifier.linear0")):
+        layer = getattr(model, name)
+        assert torch.equal(layer.scores.detach(), state[f"{prefix}.scores"].float()), name
+        assert torch.allclose(layer.weight_source.read(), 0.01 * state[f"{prefix}.weight"].float(), rtol=1e-6), name
 
 
 def test_a_changed_reference_file_is_refused_by_name(tmp_path, monkeypatch):
