@@ -35,6 +35,13 @@ def test_sample_summary():
     assert (s["edge1_ms"], s["edge2_ms"]) == (97.0, 224.0)
     assert s["gap_to_peak_percent"] == pytest.approx(100 * 0.8 / 8.0)   # busier gap over the weakest peak
     assert s["offset1_dy"] == -1.5
+    # the text quotes peak and gap times exactly as the comparison table writes them (57.5, never 58)
+    assert s["peaks_text"] == "50.0, 150.0 and 260.0" and s["gaps_text"] == "97.5 and 222.5"
+    half = et.sample_summary(stats(peak_ms=(57.5, 142.5, 262.5)))
+    assert half["peaks_text"] == "57.5, 142.5 and 262.5"
+    table = et.comparison_table(stats(peak_ms=(57.5, 142.5, 262.5)), [stats()], [stats()])
+    assert [row[1] for row in table.rows if row[0].startswith("busiest")] == ["57.5", "142.5", "262.5"]
+    assert [row[1] for row in table.rows if row[0].startswith("quietest")] == ["97.5", "222.5"]
 
 
 @pytest.fixture
@@ -140,7 +147,7 @@ def test_comparison_table():
     real = stats(n_events=4325, on_fraction=0.496)
     emulated = [stats(n_events=100, off_then_on=3, on_then_off=1), stats(n_events=300, off_then_on=1, on_then_off=1)]
     table = et.comparison_table(real, emulated, emulated[:1], "emulated N-MNIST")
-    assert table.header[2] == "emulated N-MNIST, training split (mean ± std)" and table.header[3] == 'its 1 "4"s (mean)'
+    assert table.header[1:] == ("real “4”", "emulated N-MNIST", "its 1 “4”s")
     assert _row(table, "events per sample")[1:] == ("4,325", "200 ± 100", "100")
     assert _row(table, "ON events (%)")[1] == "49.6"
     assert _row(table, "events in saccade 3")[1:] == ("40", "40 ± 0", "40")
@@ -183,5 +190,5 @@ def test_binning_summary_checks(five_events):
 
 
 def test_step_titles(five_events):
-    assert et.step_titles(five_events, FrameSpec(2, "time")) == ["step 1\n0-0 ms\n4 events", "step 2\nno events\n0 events"]
-    assert et.step_titles(five_events, FrameSpec(2, "count"))[1] == "step 2\n0-0 ms\n3 events"
+    assert et.step_titles(five_events, FrameSpec(2, "time")) == ["step 1\n0–0 ms\n4 events", "step 2\nno events\n0 events"]
+    assert et.step_titles(five_events, FrameSpec(2, "count"))[1] == "step 2\n0–0 ms\n3 events"

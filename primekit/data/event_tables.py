@@ -9,8 +9,8 @@ names: ``_ms`` milliseconds, ``_us`` microseconds, ``_px`` pixels, ``_percent`` 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -33,13 +33,24 @@ def fmt(value, spec: str = "", suffix: str = "") -> str:
 # ---------------------------------------------------------------------------------------------------
 
 
+#: Format of a bin time (ms) in the chapter's text and in :func:`comparison_table`: bin centres end in .5.
+BIN_TIME_SPEC = ".1f"
+
+
+def _times_text(times_ms: Sequence[float]) -> str:
+    """``(57.5, 142.5, 262.5)`` -> ``"57.5, 142.5 and 262.5"`` (each formatted with :data:`BIN_TIME_SPEC`)."""
+    parts = [format(float(t), BIN_TIME_SPEC) for t in times_ms]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def sample_summary(stats: RecordingStats, edges_ms: Sequence[float] = SACCADE_EDGES_MS) -> dict:
     """The numbers the chapter quotes about one recording (glue them with the prefix ``sample_``).
 
     Keys: ``events``, ``duration_ms``, ``on_percent``, ``saccade{k}_events`` and ``peak{k}_ms`` per saccade
-    (k from 1), ``gap{k}_ms`` and ``edge{k}_ms`` per edge, ``gap_to_peak_percent`` (busier gap over the
-    weakest burst's peak rate) and ``offset1_dy`` (mean y of saccade 1's ON events minus that of its OFF
-    events, px; negative is up).
+    (k from 1), ``gap{k}_ms`` and ``edge{k}_ms`` per edge, ``peaks_text`` and ``gaps_text`` (the peak and gap
+    times as the comparison table writes them, e.g. "57.5, 142.5 and 262.5"), ``gap_to_peak_percent``
+    (busier gap over the weakest burst's peak rate) and ``offset1_dy`` (mean y of saccade 1's ON events minus
+    that of its OFF events, px; negative is up).
     """
     out = {"events": stats.n_events, "duration_ms": stats.duration_ms, "on_percent": 100 * stats.on_fraction}
     for k, (count, peak) in enumerate(zip(stats.saccade_counts, stats.peak_ms), start=1):
@@ -48,6 +59,8 @@ def sample_summary(stats: RecordingStats, edges_ms: Sequence[float] = SACCADE_ED
     for k, (gap, edge) in enumerate(zip(stats.gap_ms, edges_ms), start=1):
         out[f"gap{k}_ms"] = float(gap)
         out[f"edge{k}_ms"] = float(edge)
+    out["peaks_text"] = _times_text(stats.peak_ms) if stats.peak_ms else "–"
+    out["gaps_text"] = _times_text(stats.gap_ms) if stats.gap_ms else "–"
     out["gap_to_peak_percent"] = 100 * stats.gap_to_peak
     out["offset1_dy"] = float(stats.on_off_offset_px[0][1]) if stats.on_off_offset_px else math.nan
     return out
@@ -203,11 +216,11 @@ COMPARISON_ROWS = (
     ("events in saccade 1", "saccade_counts", 1, ",.0f", 0),
     ("events in saccade 2", "saccade_counts", 1, ",.0f", 1),
     ("events in saccade 3", "saccade_counts", 1, ",.0f", 2),
-    ("busiest 5 ms of saccade 1 (ms)", "peak_ms", 1, ".0f", 0),
-    ("busiest 5 ms of saccade 2 (ms)", "peak_ms", 1, ".0f", 1),
-    ("busiest 5 ms of saccade 3 (ms)", "peak_ms", 1, ".0f", 2),
-    ("quietest 5 ms near the first edge (ms)", "gap_ms", 1, ".0f", 0),
-    ("quietest 5 ms near the second edge (ms)", "gap_ms", 1, ".0f", 1),
+    ("busiest 5 ms of saccade 1, bin centre (ms)", "peak_ms", 1, BIN_TIME_SPEC, 0),
+    ("busiest 5 ms of saccade 2, bin centre (ms)", "peak_ms", 1, BIN_TIME_SPEC, 1),
+    ("busiest 5 ms of saccade 3, bin centre (ms)", "peak_ms", 1, BIN_TIME_SPEC, 2),
+    ("quietest 5 ms near the first edge, bin centre (ms)", "gap_ms", 1, BIN_TIME_SPEC, 0),
+    ("quietest 5 ms near the second edge, bin centre (ms)", "gap_ms", 1, BIN_TIME_SPEC, 1),
     ("busier gap / weakest burst peak (%)", "gap_to_peak", 100, ".1f", None),
     ("active pixels", "active_pixels", 1, ",.0f", None),
     ("events per active pixel", "events_per_active_pixel", 1, ".1f", None),
@@ -231,13 +244,14 @@ def comparison_table(real: RecordingStats, emulated: Sequence[RecordingStats], f
 
     Columns: the real recording's value; the split's mean ± standard deviation; the mean over ``fours`` (the
     split's recordings of the real recording's digit). The polarity-order rows give pooled ratios
-    (:func:`pooled_ratio`) for the split and its fours, marked "(pooled)".
+    (:func:`pooled_ratio`) for the split and its fours, marked "(pooled)". Headers are short (the text beside
+    the table says what each column holds) so that the table fits the book's text column; peak and gap times use :data:`BIN_TIME_SPEC`, as
+    :func:`sample_summary`'s ``peaks_text`` and ``gaps_text`` do.
     """
     if not emulated or not fours:
         raise ValueError(f"emulated ({len(emulated)} recordings) and fours ({len(fours)}) must both be non-empty")
     summary, summary_4 = summarize(emulated), summarize(fours)
-    header = ("quantity", "real recording (the file)", f"{data_name}, training split (mean ± std)",
-              f'its {len(fours):,} "4"s (mean)')
+    header = ("quantity", "real “4”", data_name, f"its {len(fours):,} “4”s")
     rows = []
     for label, name, scale, spec, index in COMPARISON_ROWS:
         real_value = scale * _pick(getattr(real, name), index)
@@ -270,7 +284,7 @@ def step_titles(events: np.ndarray, spec: FrameSpec) -> list[str]:
     titles = []
     for k in range(spec.timesteps):
         times = t_ms[index == k]
-        span = f"{times.min():.0f}-{times.max():.0f} ms" if times.size else "no events"
+        span = f"{times.min():.0f}–{times.max():.0f} ms" if times.size else "no events"
         titles.append(f"step {k + 1}\n{span}\n{times.size} events")
     return titles
 

@@ -59,7 +59,7 @@ def plot_events_3d(events, ax=None, *, max_events: int | None = None, seed: int 
     return fig
 
 
-def plot_event_rate(rates: dict, ax=None, *, edges_ms=None, title: str | None = None):
+def plot_event_rate(rates: dict, ax=None, *, edges_ms=None, colors=None, title: str | None = None):
     """Events per millisecond against time, one line per label (e.g. a real and an emulated recording).
 
     Args:
@@ -68,15 +68,20 @@ def plot_event_rate(rates: dict, ax=None, *, edges_ms=None, title: str | None = 
             (the standard deviation is drawn as a band).
         ax: axes to draw into; a new figure when None.
         edges_ms: times that separate the saccades, drawn as dotted vertical lines.
+        colors: one colour per label, in order (e.g. ``ON_COLOR, OFF_COLOR`` for ON and OFF rates); default
+            the style's colour cycle.
         title: optional title.
 
     Returns:
         The matplotlib Figure.
     """
     fig, ax = _figure_and_axes(ax, figsize=(6.4, 3.4))
+    colors = list(colors) if colors is not None else [f"C{i % 8}" for i in range(len(rates))]
+    if len(colors) != len(rates):
+        raise ValueError(f"{len(colors)} colors for {len(rates)} rate curves")
     for i, (label, curve) in enumerate(rates.items()):
         bins, mean = _to_numpy(curve[0]), _to_numpy(curve[1])
-        color = f"C{i % 8}"
+        color = colors[i]
         ax.stairs(mean, bins, color=color, label=label, linewidth=1.4)
         if len(curve) > 2:
             std = _to_numpy(curve[2])
@@ -147,7 +152,7 @@ def plot_image_grid(images, titles=None, axes=None, *, row_labels=None, cmap: st
 
 
 def plot_signed_images(images, titles=None, axes=None, *, row_labels=None, vmax: float | None = None,
-                       colorbar_label: str = "ON - OFF events"):
+                       colorbar_label: str = "ON − OFF events"):
     """Signed ON - OFF event images (e.g. :func:`primekit.data.eventstats.saccade_images`): red ON, blue OFF.
 
     A diverging colour map with symmetric limits ``[-vmax, vmax]`` (default: the largest absolute value),
@@ -164,7 +169,7 @@ def plot_signed_images(images, titles=None, axes=None, *, row_labels=None, vmax:
 
 
 def plot_frames(frames, axes=None, *, ncols: int | None = None, row_label: str | None = None, step_titles=None,
-                vmax: float | None = None, colorbar_label: str = "ON - OFF events per frame"):
+                vmax: float | None = None, colorbar_label: str | None = "ON − OFF events per frame"):
     """The T frames of one sample as signed (ON - OFF) images, step by step.
 
     Args:
@@ -176,7 +181,8 @@ def plot_frames(frames, axes=None, *, ncols: int | None = None, row_label: str |
         row_label: label written beside the first panel of every row (e.g. the binning rule).
         step_titles: one title per step; default "step 1" ... "step T" (steps counted from 1).
         vmax: colour limit (default: the largest absolute value), symmetric around 0.
-        colorbar_label: label of the colour bar.
+        colorbar_label: label of the colour bar; no colour bar when None (e.g. when a caller draws one
+            shared colour bar for several calls).
 
     Returns:
         The matplotlib Figure. The 34 x 34 pixel axes carry no ticks (the panels are small).
@@ -192,7 +198,7 @@ def plot_frames(frames, axes=None, *, ncols: int | None = None, row_label: str |
     if axes is None:
         ncols = ncols or steps
         nrows = -(-steps // ncols)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(1.35 * ncols + 1.2, 1.8 * nrows + 0.2), squeeze=False)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(1.35 * ncols + 1.2, 2.0 * nrows + 0.2), squeeze=False)
     grid = np.asarray(axes, dtype=object)
     grid = grid.reshape(1, -1) if grid.ndim == 1 else grid
     flat = grid.ravel()
@@ -209,12 +215,47 @@ def plot_frames(frames, axes=None, *, ncols: int | None = None, row_label: str |
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
-        ax.set_title(titles[k], fontsize=8)
+        ax.set_title(titles[k], fontsize=9)
     if row_label is not None:
         for row in grid:
             row[0].set_ylabel(row_label)
     fig = flat[0].figure
-    fig.colorbar(shown, ax=list(flat[:steps]), label=colorbar_label, shrink=0.9)
+    if colorbar_label is not None:
+        fig.colorbar(shown, ax=list(flat[:steps]), label=colorbar_label, shrink=0.9)
+    return fig
+
+
+def plot_frame_rules(frames_by_rule: dict, *, titles_by_rule: dict | None = None, ncols: int = 5,
+                     colorbar_label: str = "ON − OFF events per frame"):
+    """The T frames of one sample under several binning rules, one block of rows per rule, one colour scale.
+
+    Args:
+        frames_by_rule: rule name (e.g. "equal time") -> frames ``[T, 2, 34, 34]``; all with the same T.
+        titles_by_rule: rule name -> one title per step (default "step 1" ... "step T").
+        ncols: panels per row (a rule with T frames takes ``ceil(T / ncols)`` rows).
+        colorbar_label: label of the one colour bar shared by every panel.
+
+    Returns:
+        The matplotlib Figure, about 7.4 in wide for ``ncols = 5`` (fits the book's text column).
+    """
+    if not frames_by_rule:
+        raise ValueError("frames_by_rule is empty: give at least one rule's frames")
+    arrays = {name: _to_numpy(f) for name, f in frames_by_rule.items()}
+    lengths = {len(f) for f in arrays.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"every rule must have the same number of frames; got {sorted(lengths)}")
+    steps = lengths.pop()
+    ncols = max(1, min(int(ncols), steps))
+    rows_per_rule = -(-steps // ncols)
+    n_rows = rows_per_rule * len(arrays)
+    fig, axes = plt.subplots(n_rows, ncols, figsize=(1.3 * ncols + 0.9, 2.0 * n_rows), squeeze=False)
+    limit = max(float(np.abs(f[:, 1].astype(np.int64) - f[:, 0].astype(np.int64)).max()) for f in arrays.values())
+    for r, (name, frames) in enumerate(arrays.items()):
+        block = axes[r * rows_per_rule:(r + 1) * rows_per_rule]
+        titles = (titles_by_rule or {}).get(name)
+        plot_frames(frames, block, row_label=name, step_titles=titles, vmax=limit or 1.0, colorbar_label=None)
+    shown = axes[0, 0].images[0]
+    fig.colorbar(shown, ax=list(axes.ravel()), label=colorbar_label, shrink=0.5, aspect=30)
     return fig
 
 
@@ -257,7 +298,7 @@ def plot_saccade_path(times_ms, displacement_px, axes=None, *, schedule=None, ti
         for k, (start, end) in enumerate(_to_numpy(schedule)):
             ax_speed.axvspan(start, end, color="C1", alpha=0.12, linewidth=0,
                              label="saccades" if k == 0 else None)
-        ax_speed.legend(loc="upper right")
+        ax_speed.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0))  # above the panel, not over the curve
     ax_speed.set_xlabel("time (ms)")
     ax_speed.set_ylabel("image speed (px / ms)")
     ax_speed.set_ylim(bottom=0)
@@ -309,7 +350,7 @@ def plot_pixel_crossings(times_ms, log_intensity, event_ms, event_p, threshold_o
     ax.set_ylim(low - 0.08 * span, high + 0.3 * span)
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("log intensity (log units)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2)  # below the axes, never over the trace
     if title:
         ax.set_title(title)
     return fig
@@ -384,7 +425,7 @@ def plot_binning(events, timesteps: int, ax=None, *, title: str | None = None):
     ax.set_ylabel("events (cumulative)")
     ax.set_xlim(left=0)
     ax.set_ylim(0, n * 1.05 + 1)
-    ax.legend(loc="upper left")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3)  # above the axes: edges fill the plot
     if title:
         ax.set_title(title)
     return fig

@@ -25,7 +25,7 @@ def plot_membrane_trace(current, v, spikes, threshold: float, axes=None, *, titl
         threshold: spike threshold in membrane units (drawn as a dashed line).
         axes: two axes ``(current_axes, membrane_axes)``; a new figure with two rows sharing the time
             axis when None.
-        title: optional title above the top panel.
+        title: optional title above the figure.
 
     Returns:
         The matplotlib Figure.
@@ -36,28 +36,31 @@ def plot_membrane_trace(current, v, spikes, threshold: float, axes=None, *, titl
             f"current, v and spikes must all be shaped [T]; got {current.shape}, {v.shape}, {spikes.shape}"
         )
     if axes is None:
-        fig, axes = plt.subplots(2, 1, sharex=True, figsize=(6.4, 4.4), height_ratios=(1, 2))
+        fig, axes = plt.subplots(2, 1, sharex=True, figsize=(7.0, 4.8), height_ratios=(1, 2))
     ax_i, ax_v = axes
     fig = ax_v.figure
     t = _steps(len(v))
     fired = spikes > 0
 
-    ax_i.step(t, current, where="mid", color="C1")
+    ax_i.step(t, current, where="mid", color="C1", label="input current $I$")
     ax_i.axhline(0.0, color="0.5", linewidth=0.6)
-    ax_i.set_ylabel("input current\n(membrane units / step)")
+    ax_i.set_ylabel("input $I$\n(per step)")
     if title:
-        ax_i.set_title(title)
+        fig.suptitle(title)  # above the legend, which sits on top of the first panel
 
     ax_v.plot(t, v, marker="o", markersize=2.5, color="C0", label="membrane potential $v$")
-    ax_v.axhline(threshold, color="C3", linestyle="--", linewidth=1.0, label=f"threshold = {threshold:g}")
+    ax_v.axhline(threshold, color="C3", linestyle="--", linewidth=1.0, label=f"threshold {threshold:g}")
     ax_v.plot(t[fired], v[fired], "o", markersize=7, markerfacecolor="none", markeredgecolor="C3")
     top = max(float(v.max()), threshold) * 1.12 + 1e-9
     ax_v.plot(t[fired], np.full(fired.sum(), top), "|", markersize=10, markeredgewidth=1.6,
               color="C3", label="spike")
     ax_v.set_xlabel("time (steps)")
-    ax_v.set_ylabel(f"membrane potential\n(membrane units, threshold = {threshold:g})")
-    ax_v.legend(loc="upper left", ncols=3, fontsize=8)
-    ax_v.set_ylim(top=top * 1.25)
+    ax_v.set_ylabel("membrane\npotential $v$")
+    ax_v.set_ylim(top=top * 1.08)
+    fig.align_ylabels([ax_i, ax_v])
+    # the legend sits above both panels, outside the data
+    handles = ax_i.get_legend_handles_labels()[0] + ax_v.get_legend_handles_labels()[0]
+    ax_i.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.02), ncols=len(handles))
     return fig
 
 
@@ -118,7 +121,7 @@ def plot_rate_curves(
     Returns:
         The matplotlib Figure.
     """
-    fig, ax = _figure_and_axes(ax)
+    fig, ax = _figure_and_axes(ax, figsize=(7.4, 3.8))
     currents = _to_numpy(currents)
     reference_currents = currents if reference_currents is None else _to_numpy(reference_currents)
     reference_by_label = reference_by_label or {}
@@ -137,9 +140,9 @@ def plot_rate_curves(
         handles += [Line2D([], [], color="0.3", marker="o", markersize=3, linestyle="none"),
                     Line2D([], [], color="0.3", linewidth=1.0)]
         labels += [measured_name, reference_name]
-        ax.legend(handles, labels, loc="upper left")
+        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     else:
-        ax.legend(loc="upper left")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))  # beside the axes, never over a curve
     ax.set_xlabel(xlabel)
     ax.set_ylabel("firing rate (spikes / step)")
     if title:
@@ -160,7 +163,7 @@ def plot_surrogates(x, surrogates: dict, ax=None, *, title: str | None = None):
     Returns:
         The matplotlib Figure.
     """
-    fig, ax = _figure_and_axes(ax)
+    fig, ax = _figure_and_axes(ax, figsize=(6.4, 4.4))
     x_t = torch.as_tensor(_to_numpy(x), dtype=torch.float32)
     x_np = x_t.numpy()
     ax.plot(x_np, (x_np > 0).astype(float), color="k", linewidth=2.0,
@@ -169,10 +172,10 @@ def plot_surrogates(x, surrogates: dict, ax=None, *, title: str | None = None):
         grad = surrogate.grad if hasattr(surrogate, "grad") else surrogate
         ax.plot(x_np, _to_numpy(grad(x_t)), color=f"C{i % 8}", label=f"{label}: $dH/dx$ (backward)")
     ax.axvline(0.0, color="0.5", linewidth=0.6)
-    ax.set_xlabel("$x = v -$ threshold (membrane units)")
+    ax.set_xlabel(r"$x = v - \vartheta$ (membrane units; $\vartheta$ the threshold)")
     ax.set_ylabel("$H(x)$ and surrogate $dH/dx$\n(per membrane unit)")
-    ax.legend(loc="upper left")
-    ax.set_ylim(-0.05, 1.45)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))  # below the axes, never over a curve
+    ax.set_ylim(-0.05, 1.1)
     if title:
         ax.set_title(title)
     return fig
