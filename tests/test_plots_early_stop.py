@@ -6,13 +6,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
 
-from primekit import plots  # noqa: E402
-from primekit.inference.sweeps import SweepRow, TimedRow  # noqa: E402
+from primekit import plots
+from primekit.inference.sweeps import SweepRow, TimedRow
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +48,34 @@ def test_confusion_heatmap_is_row_normalised_percent():
     fig = plots.plot_confusion_matrices({"m": np.array([[3, 1], [0, 2]])})
     values = np.asarray(fig.axes[0].collections[0].get_array()).reshape(2, 2)
     assert np.allclose(values, [[75.0, 25.0], [0.0, 100.0]])
+    # whole percent, an empty cell where no sample fell, numbers at 9 pt
+    texts = fig.axes[0].texts
+    assert [t.get_text() for t in texts] == ["75", "25", "", "100"]
+    assert all(t.get_fontsize() >= 9 for t in texts)
+
+
+def test_figures_fit_the_column_with_readable_text():
+    from primekit.plots.render import figure_png, smallest_font_pt
+
+    rows = [SweepRow(0.5, 0.9, 4.0, 0.6), SweepRow(1.0, 0.95, 10.0, 0.0)]
+    matrices = {f"panel {k}": np.eye(10, dtype=int) * 90 + 1 for k in range(3)}
+    figures = [
+        plots.plot_threshold_sweep({"a long network name (with details)": rows, "b": rows}, 10,
+                                   full_accuracy={"b": 0.95}, accuracy_bands={"b": [(0.85, 0.94), (0.9, 0.97)]}),
+        plots.plot_confusion_matrices(matrices),
+        plots.plot_tsne_panels({f"θ = {k}\nsame-digit neighbour 90 %": np.random.default_rng(k).normal(size=(30, 2))
+                                for k in range(3)}, np.arange(30) % 10),
+        plots.plot_wall_time({"software": [TimedRow(0.3, 3.0, 10.0, 0.8)], "hardware": [TimedRow(0.3, 3.0, 10.0, 0.7)]}),
+        plots.plot_exit_by_class({"θ = 0.3": [2.0] * 10, "θ = 0.5": [5.0] * 10, "θ = 0.8": [9.0] * 10}, 10),
+        plots.plot_exit_histogram({"θ = 0.3": torch.tensor([1, 2, 3]), "θ = 0.5": torch.tensor([4, 5, 10])}, 10),
+    ]
+    for fig in figures:
+        _, size = figure_png(fig)
+        assert size["width"] <= 772, (fig.axes[0].get_title(), size)
+        assert smallest_font_pt(fig) >= 9
+    confusion = figures[1]
+    assert len([ax for ax in confusion.axes if ax.get_visible()]) == 3   # two per row, the fourth slot hidden
+    assert confusion.axes[0].get_position().width > 0.35                  # each matrix about half the width
 
 
 def test_exit_by_class_and_wall_time_draw_their_values():

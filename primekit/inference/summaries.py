@@ -11,12 +11,19 @@ returns a plain dict of named values (glued by the chapter with ``chapter.glue_v
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
 
 from primekit.checks import check_number
+from primekit.inference.intervals import (
+    Interval,
+    PairedDifference,
+    accuracy_interval,
+    binomial_interval,
+    paired_difference,
+)
 from primekit.inference.metrics import confusion_matrix, per_class_mean
 from primekit.inference.sweeps import SweepRow, TimedRow, realised_fraction
 from primekit.tables import Table, percent
@@ -110,10 +117,12 @@ def timing_summary(rows: Sequence[TimedRow], theta: float, theta_1pt: float,
 
 
 def timing_table(timed: Mapping[str, Sequence[TimedRow]]) -> Table:
-    """Every timed threshold: steps saved, time saved, their ratio and the full-T time (s)."""
+    """Every timed threshold: steps saved, time saved, their ratio ("–" where no step was saved) and the full-T
+    time (s)."""
     return Table.of(("network", "θ", "steps saved", "time saved", "realised", "full T (s)"),
-                    [(name, f"{r.threshold:g}", percent(r.steps_saved), percent(r.time_saved), f"{r.realised:.2f}",
-                      f"{r.full_seconds:.2f}") for name, rows in timed.items() for r in rows])
+                    [(name, f"{r.threshold:g}", percent(r.steps_saved), percent(r.time_saved),
+                      "–" if math.isnan(r.realised) else f"{r.realised:.2f}", f"{r.full_seconds:.2f}")
+                     for name, rows in timed.items() for r in rows])
 
 
 def class_difficulty(exit_step, labels, n_classes: int = 10) -> dict[str, float]:
@@ -131,8 +140,9 @@ def early_late_accuracy(exit_step, prediction, labels, timesteps: int) -> dict[s
     """Accuracy of the samples exiting by the median exit step ("early") and after it ("late").
 
     Returns ``median_exit``, ``acc_early``, ``acc_late`` (NaN without late samples), ``frac_T`` (the share
-    running all ``timesteps``) and ``late_worse`` (1.0 if late exits are less accurate, 0.0 if not, NaN
-    without late samples).
+    running all ``timesteps``), ``late_worse`` (1.0 if late exits are less accurate, 0.0 if not, NaN
+    without late samples) and the group sizes ``n_early``, ``n_late`` with the groups' correct answers
+    ``correct_early``, ``correct_late`` (for their binomial intervals).
     """
     exit_step = torch.as_tensor(exit_step)
     correct = (torch.as_tensor(prediction) == torch.as_tensor(labels)).float()
@@ -145,18 +155,37 @@ def early_late_accuracy(exit_step, prediction, labels, timesteps: int) -> dict[s
     acc_late = correct[~early].mean().item() if (~early).any() else float("nan")
     return {"median_exit": median, "acc_early": acc_early, "acc_late": acc_late,
             "frac_T": (exit_step == timesteps).float().mean().item(),
-            "late_worse": float("nan") if math.isnan(acc_late) else float(acc_late < acc_early)}
+            "late_worse": float("nan") if math.isnan(acc_late) else float(acc_late < acc_early),
+            "n_early": int(early.sum()), "n_late": int((~early).sum()),
+            "correct_early": int(correct[early].sum()), "correct_late": int(correct[~early].sum())}
 
 
 def describe_difficulty(summary: Mapping[str, float]) -> str:
-    """One sentence on :func:`early_late_accuracy`: are late exits the wrong ones?"""
+    """One sentence on :func:`early_late_accuracy`: are late exits the wrong ones?
+
+    With the group sizes (``n_early``, ``n_late``, ``correct_early``, ``correct_late``) the accuracies carry
+    their Wilson intervals, and "go together" is claimed only when the two intervals do not overlap.
+    """
     if math.isnan(summary["acc_late"]):
         return "Every sample exits by the median step, so there is no late group to compare."
-    numbers = (f"samples that exit by the median step ({summary['median_exit']:g}) are {summary['acc_early']:.1%} "
-               f"correct, later ones {summary['acc_late']:.1%}")
-    if summary["late_worse"]:
+    sized = all(key in summary for key in ("n_early", "n_late", "correct_early", "correct_late"))
+    if sized:
+        early = binomial_interval(int(summary["correct_early"]), int(summary["n_early"]))
+        late = binomial_interval(int(summary["correct_late"]), int(summary["n_late"]))
+        numbers = (f"the {int(summary['n_early']):,d} samples that exit by the median step "
+                   f"({summary['median_exit']:g}) are {early} correct, the {int(summary['n_late']):,d} later "
+                   f"ones {late}")
+        separated = late.high < early.low
+    else:
+        numbers = (f"samples that exit by the median step ({summary['median_exit']:g}) are "
+                   f"{percent(summary['acc_early'])} correct, later ones {percent(summary['acc_late'])}")
+        separated = True
+    if summary["late_worse"] and separated:
         return (f"Difficulty and correctness go together: {numbers}. The confidence is low where the network is "
                 f"often wrong, which is what a stopping rule needs.")
+    if summary["late_worse"]:
+        return (f"Late exits are less accurate here, but not clearly so: {numbers}, and the two intervals "
+                f"overlap.")
     return f"Here late exits are not less accurate: {numbers}."
 
 
@@ -199,3 +228,161 @@ def neighbour_agreement(features: torch.Tensor, labels) -> float:
     distances = torch.cdist(features, features)
     distances.fill_diagonal_(float("inf"))
     return (labels[distances.argmin(dim=1)] == labels).float().mean().item()
+
+
+# --- uncertainty: accuracies with their binomial intervals, early stop against full T pair by pair ---
+
+
+def accuracy_intervals(labels, predictions: Mapping[str, object], full: str = "full",
+                       seed: int = 0) -> dict[str, Interval | PairedDifference]:
+    """Each prediction's accuracy with its Wilson interval, and its paired difference to the ``full`` one.
+
+    Args:
+        labels: true class per test sample.
+        predictions: ``{name: prediction per test sample}``, one of them named ``full`` (the full-T run).
+        seed: seed of the paired bootstrap.
+
+    Returns ``{"acc_<name>": Interval}`` for every prediction and ``{"cost_<name>": PairedDifference}`` (its
+    accuracy minus the full-T accuracy on the same samples: negative means early stop costs accuracy) for
+    every prediction but ``full``.
+    """
+    if full not in predictions:
+        raise ValueError(f"predictions has no {full!r} entry (the full-T run); it has {list(predictions)}")
+    labels = np.asarray(torch.as_tensor(labels).cpu())
+    correct = {}
+    for name, prediction in predictions.items():
+        prediction = np.asarray(torch.as_tensor(prediction).cpu())
+        if prediction.shape != labels.shape:
+            raise ValueError(f"predictions[{name!r}] has shape {prediction.shape} but labels {labels.shape}")
+        correct[name] = prediction == labels
+    out: dict[str, Interval | PairedDifference] = {f"acc_{n}": accuracy_interval(c) for n, c in correct.items()}
+    out.update({f"cost_{n}": paired_difference(c, correct[full], seed=seed) for n, c in correct.items() if n != full})
+    return out
+
+
+def interval_cell(interval: Interval) -> str:
+    """A table cell: ``"96.0 % (94.6 to 97.1)"`` (estimate and 95 % interval, in percent)."""
+    return f"{percent(interval.estimate)} ({100 * interval.low:.1f} to {100 * interval.high:.1f})"
+
+
+def difference_cell(difference: PairedDifference) -> str:
+    """A table cell: ``"-0.6 (-1.1 to -0.2)"`` (points, with the paired 95 % interval); ``"0 (same answers)"``
+    when no sample changes its answer."""
+    if difference.only_a == difference.only_b == 0:
+        return "0 (same answers)"
+    return f"{100 * difference.difference:+.1f} ({100 * difference.low:+.1f} to {100 * difference.high:+.1f})"
+
+
+def describe_cost(difference: PairedDifference) -> str:
+    """The accuracy change of early stop against full T in words: the paired difference, or "no change"."""
+    if difference.only_a == difference.only_b == 0:
+        return f"no change (all {difference.n:,d} test samples get the same answer as at full T)"
+    return str(difference)
+
+
+def interval_values(intervals: Mapping[str, Interval | PairedDifference]) -> dict[str, str]:
+    """Glue-ready text of :func:`accuracy_intervals`: ``<key>_ci`` for every entry (an interval in words,
+    or :func:`describe_cost` for a difference)."""
+    return {f"{key}_ci": describe_cost(value) if isinstance(value, PairedDifference) else str(value)
+            for key, value in intervals.items()}
+
+
+def within_point_sentence(costs: Mapping[str, PairedDifference], tolerance: float = ONE_POINT) -> str:
+    """Does "within one point" hold beyond the point estimates? ``costs``: ``{network: its cost there}``."""
+    tolerance = check_number("tolerance", tolerance, at_least=0)
+    if not costs:
+        raise ValueError("costs is empty; give at least one network's paired difference")
+    beyond = [name for name, c in costs.items() if c.low < -tolerance]
+    n = next(iter(costs.values())).n
+    if not beyond:
+        return (f"The paired intervals of these costs stay within {100 * tolerance:g} point, so the choice holds "
+                f"beyond the {n:,d} test samples' point estimates.")
+    return (f"The rule reads the measured accuracies: the paired interval of the cost reaches beyond "
+            f"{100 * tolerance:g} point for the {' and the '.join(beyond)}, so on {n:,d} test samples "
+            f"\"within one point\" is an estimate, not a guarantee.")
+
+
+def describe_gap(difference: PairedDifference, name_a: str, name_b: str) -> str:
+    """One sentence on two networks' accuracies on the same test samples (A minus B, paired)."""
+    text = f"At full T, {name_a} scores {difference} against {name_b}"
+    if difference.only_a == difference.only_b == 0:
+        return f"At full T, {name_a} and {name_b} give the same answer on every test sample."
+    if difference.low > 0 or difference.high < 0:
+        return (f"{text}: a difference this test set resolves, although one trained network per method says "
+                f"nothing about how much it varies between training seeds.")
+    return f"{text}: a difference this test set cannot tell from zero."
+
+
+def sweep_bands(rows: Sequence[SweepRow], n_samples: int) -> list[tuple[float, float]]:
+    """The Wilson interval (fractions) of every row's accuracy on ``n_samples`` test samples, for a figure."""
+    bands = []
+    for r in rows:
+        interval = binomial_interval(round(r.accuracy * n_samples), n_samples)
+        bands.append((interval.low, interval.high))
+    return bands
+
+
+def summary_table(summaries: Mapping[str, Mapping[str, float]], intervals: Mapping[str, Mapping[str, object]],
+                  theta: float) -> Table:
+    """The chapter's result table, transposed to fit the column: one column per network, one row per number.
+
+    Args:
+        summaries: ``{network: sweep_summary(...)}``.
+        intervals: ``{network: accuracy_intervals(...)}`` with entries ``full``, ``theta`` and ``1pt``.
+        theta: the threshold of the ``theta`` entries (the authors' 0.8).
+    """
+    names = list(summaries)
+    missing = [n for n in names if n not in intervals]
+    if missing:
+        raise ValueError(f"intervals has no entry for {missing}; give accuracy_intervals for every network")
+
+    def row(label, cell):
+        return (label, *(cell(summaries[n], intervals[n]) for n in names))
+
+    rows = [row("accuracy, full T (95 % CI)", lambda s, i: interval_cell(i["acc_full"])),
+            row(f"accuracy, θ = {theta:g}", lambda s, i: interval_cell(i["acc_theta"])),
+            row(f"change vs full T, θ = {theta:g} (points)", lambda s, i: difference_cell(i["cost_theta"])),
+            row(f"mean exit, θ = {theta:g}", lambda s, i: f"{s['exit_theta']:.2f}"),
+            row(f"load saved, θ = {theta:g}", lambda s, i: percent(s["saved_theta"])),
+            row("θ within 1 point", lambda s, i: f"{s['theta_1pt']:g}"),
+            row("accuracy there", lambda s, i: interval_cell(i["acc_1pt"])),
+            row("change vs full T there (points)", lambda s, i: difference_cell(i["cost_1pt"])),
+            row("load saved there", lambda s, i: percent(s["saved_1pt"]))]
+    return Table.of(("", *names), rows)
+
+
+def sweep_wide_table(sweeps: Mapping[str, Sequence[SweepRow]]) -> Table:
+    """Several threshold sweeps side by side: one row per θ, accuracy and load saved ("saved") of each network
+    (short network names keep the table inside the text column)."""
+    names = list(sweeps)
+    thresholds = [r.threshold for r in sweeps[names[0]]]
+    for name in names:
+        if [r.threshold for r in sweeps[name]] != thresholds:
+            raise ValueError(f"sweep {name!r} has other thresholds than {names[0]!r}; sweep the same ones")
+    header = ["θ"] + [h for name in names for h in (f"{name}: accuracy", "saved")]
+    rows = [[f"{t:g}"] + [cell for name in names for cell in (percent(sweeps[name][k].accuracy),
+                                                             percent(sweeps[name][k].steps_saved))]
+            for k, t in enumerate(thresholds)]
+    return Table.of(header, rows)
+
+
+def as_percent(values: Mapping[str, float], *names: str) -> dict[str, float]:
+    """``values`` with the named fractions in percent (x 100), for text written as ``{glue:text}`x:.1f` %``;
+    with no names, every value."""
+    chosen = set(names) if names else set(values)
+    unknown = chosen - set(values)
+    if unknown:
+        raise ValueError(f"{sorted(unknown)} are not in values; they have {sorted(values)}")
+    return {k: 100 * v if k in chosen else v for k, v in values.items()}
+
+
+def realised_sentence(realised: Mapping[str, float], at_least: float = 0.5) -> str:
+    """Is the counted saving a wall-time saving? ``realised``: ``{network: realised fraction}`` (the slope of
+    time saved against steps saved)."""
+    if not realised:
+        raise ValueError("realised is empty; give at least one network's realised fraction")
+    weak = [name for name, r in realised.items() if not (r >= at_least)]  # NaN counts as weak
+    if not weak:
+        return "The saving is real."
+    return (f"In this build the timing does not show it for the {' and the '.join(weak)} (a realised fraction "
+            f"below {at_least:g}): the runs are too short or too noisy to measure the saving.")
