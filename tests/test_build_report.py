@@ -5,20 +5,25 @@ from primekit.cache import source_hash
 from primekit.experiments import build_report
 
 
-def test_profile_table_has_one_row_per_profile():
+def test_profile_table_has_one_column_per_profile_and_one_row_per_setting():
     table = build_report.profile_table()
-    assert table.header == ("profile", *build_report.PROFILE_FIELDS, "purpose")
-    assert [row[0] for row in table.rows] == [f"`{name}`" for name in profiles.PROFILES]
+    assert table.header == ("setting", *(f"`{name}`" for name in profiles.PROFILES))
+    assert table.column("setting") == (*build_report.PROFILE_FIELDS.values(), *build_report.INPAINTING_FIELDS.values())
     paper = profiles.PROFILES["paper"]
-    row = dict(zip(table.header, table.rows[list(profiles.PROFILES).index("paper")]))
-    assert row["n_train"] == ("all" if paper.n_train is None else str(paper.n_train))
-    assert row["timesteps"] == str(paper.timesteps) and row["purpose"] == paper.description
+    column = dict(zip(table.column("setting"), table.column("`paper`")))
+    assert column["N-MNIST training samples"] == ("all" if paper.n_train is None else f"{paper.n_train:,}")
+    assert column["time steps T"] == str(paper.timesteps)
+    assert column["inpainting: epochs"] == str(paper.inpainting.epochs)
+    book = dict(zip(table.column("setting"), table.column("`book`")))
+    assert book["N-MNIST training samples"] == f"{profiles.PROFILES['book'].n_train:,}"   # 4,000, not 4000
 
 
 def test_profile_table_of_a_custom_profile():
     custom = profiles.PROFILES["tiny"].replace(name="mine", n_test=None, description="a test")
     table = build_report.profile_table({"mine": custom})
-    assert table.rows[0][0] == "`mine`" and table.rows[0][3] == "all" and table.rows[0][-1] == "a test"
+    assert table.header == ("setting", "`mine`")
+    assert dict(zip(table.column("setting"), table.column("`mine`")))["N-MNIST test samples"] == "all"
+    assert build_report.profile_purposes({"mine": custom}) == "- `mine`: a test"
 
 
 def test_sentences():

@@ -82,7 +82,10 @@ def test_noise_sweep_level_zero_is_the_noiseless_chip_for_every_kind(split, vae,
     chip = deploy_vae(vae, seed=programming_seed)
     expected = mean_losses(runs.record_reconstructions(chip, split, read_seed=read_seed)[-1], split.targets())["whole"]
     assert sweep.values[0, 0, 0, 0, -1, runs.QUANTITIES.index("whole")] == pytest.approx(expected, rel=1e-6)
-    assert np.all(sweep.stats("m", "read", "whole")[1] >= 0)
+    # the spread is the sample std over the two chips, |a - b| / sqrt(2) at each level
+    chips = sweep.values[0, config.kinds.index("read"), :, :, -1, runs.QUANTITIES.index("whole")]
+    assert (chips[:, 0] != chips[:, 1]).all()
+    assert sweep.stats("m", "read", "whole")[1] == pytest.approx(np.abs(chips[:, 0] - chips[:, 1]) / np.sqrt(2))
     with pytest.raises(ValueError, match="quantity"):
         sweep.stats("m", "read", "loss")
 
@@ -112,12 +115,38 @@ def test_summaries_format_and_choose_by_value():
             Row(10.0, 0.3, 0.50, 4.0, 0.8, 4.0), Row(None, 0.2, 0.30, 5.0, 0.9, 16.0)]
     assert summaries.largest_saving_within(rows, 16) == (1.0, 0.5)  # eps 10 saves more but loses 0.2
     table = summaries.quality_table({"net": rows}, 16, (1.0, None))
-    assert table.rows[0] == ("net", "1", "8.00", "50.0 %", "0.200", "0.305", "5.00", "90.0 %")
-    assert table.rows[1][1] == "none (full T)" and table.rows[1][3] == "0.0 %"
+    assert table.rows[0] == ("net", "1", "50.0 %", "0.305", "5.00", "90.0 %")
+    assert table.rows[1][1] == "full T" and table.rows[1][2] == "0.0 %"
     values = summaries.study_values(rows, 1.0, 16, "x")
     assert values["x_saved"] == 0.5 and values["x_damaged_full"] == 0.30
     with pytest.raises(ValueError, match="eps=2.0"):
         summaries.row_at(rows, 2.0)
+
+
+def test_words_follow_the_numbers():
+    assert [summaries.stop_words(s) for s in (0.0, 0.19, 0.2, 0.49, 0.5)] == [
+        "rarely", "rarely", "sometimes", "sometimes", "often"]
+    assert summaries.ratio_words(2.46) == "2.5x less" and summaries.ratio_words(0.5) == "2.0x more"
+    assert [summaries.order_words(r, 62.5) for r in (21.0, 187.5, 20.0, 200.0)] == [
+        "the order of", "the order of", "well below", "well above"]
+    assert summaries.compare_words(4.312, 4.309) == "identical to the printed precision"
+    assert summaries.compare_words(4.20, 4.32) == "0.12 lower" and summaries.compare_words(4.5, 4.32) == "0.18 higher"
+    assert summaries.fill_words(0.3, 0.9).startswith("fills in") and summaries.fill_words(0.9, 0.9).startswith("does not")
+
+
+def test_measures_words_name_the_methods_the_numbers_rank_first():
+    Row = runs.Quality
+
+    def rows(damaged, score):
+        return [Row(None, 0.1, damaged, score, 0.9, 16.0)]
+
+    disagree = {"a": rows(0.5, 6.0), "b": rows(0.3, 5.0)}
+    assert summaries.measures_words(disagree).startswith("The two measures disagree on a:")
+    agree = {"a": rows(0.2, 6.0), "b": rows(0.3, 5.0)}
+    assert summaries.measures_words(agree).startswith("Here the two measures agree: a scores")
+    ranked = {"a": rows(0.3, 6.0), "b": rows(0.2, 5.0), "c": rows(0.4, 4.0)}
+    assert "b has the lowest" in summaries.measures_words(ranked)
+    assert summaries.measures_words({"a": rows(0.3, 1.0), "b": rows(0.2, 1.001)}).startswith("All methods score the same")
 
 
 def test_scenarios_and_components_add_up(split, vae):
@@ -142,6 +171,9 @@ def test_noise_table_has_a_row_per_kind_and_level_and_a_column_per_method():
     values[1, 1, 1, :, 0, QUANTITIES.index("damaged")] = [0.4, 0.6]   # method b, read noise, 10 %, no early stop
     table = summaries.noise_table(InpaintingNoiseSweep(config, ("a", "b"), (), values, 5, 1.0), (0.1,), None)
     assert table.header == ("noise", "a", "b")
+    named = summaries.noise_table(InpaintingNoiseSweep(config, ("memristor-pruning", "b"), (), values, 5, 1.0),
+                                  (0.1,), None)
+    assert named.header == ("noise", "Memristor Pruning", "b")
     assert table.rows == (("programming 10 %", "0.000 ± 0.000", "0.000 ± 0.000"),
                           ("read 10 %", "0.000 ± 0.000", "0.500 ± 0.141"))
 

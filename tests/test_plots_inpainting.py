@@ -16,7 +16,9 @@ from primekit.experiments.inpainting_runs import Quality, VAEEnergyRow  # noqa: 
 
 @pytest.fixture(autouse=True)
 def close_figures():
-    yield
+    # the book's style (its constrained layout keeps legends beside the axes inside the figure), for these tests only
+    with plt.style.context(plots.STYLE_PATH):
+        yield
     plt.close("all")
 
 
@@ -34,6 +36,42 @@ def test_consistency_scores_marks_the_exit_and_the_threshold():
     assert len(ax.lines) == 4
     with pytest.raises(ValueError, match=r"\[T, N\]"):
         plots.plot_consistency_scores(np.zeros(3), 0.2)
+
+
+def test_digit_grid_fits_the_text_column_with_readable_labels():
+    from primekit.pages import COLUMN_PX, MIN_FONT_PT
+
+    images = np.zeros((2, 8, 32, 32))
+    images[1, 3] = 0.5
+    fig = plots.plot_digit_grid(images, row_labels=["clean", "damaged"], titles=[f"digit {d}" for d in range(8)])
+    _, size = plots.figure_png(fig)
+    assert size["width"] <= COLUMN_PX and plots.smallest_font_pt(fig) >= MIN_FONT_PT
+    panels = [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]
+    assert len(panels) == 16 and np.allclose(panels[11].images[0].get_array(), 0.5)   # row 1, column 3
+    assert panels[0].get_title() == "digit 0" and panels[8].get_ylabel() == "damaged"
+    with pytest.raises(ValueError, match="row labels"):
+        plots.plot_digit_grid(images, row_labels=["clean"])
+
+
+def test_chapter_figures_fit_the_column_with_fonts_of_at_least_9_pt():
+    from primekit.pages import COLUMN_PX, MIN_FONT_PT
+
+    methods = {name: ROWS for name in ("Weight Tuning", "Software Pruning", "Memristor Pruning", "hardware PRIME")}
+    energy_rows = [VAEEnergyRow(1.0, 8.0, 2000.0, 100.0), VAEEnergyRow(None, 16.0, 4000.0, 200.0)]
+    for fig in (plots.plot_eps_sweep({"software baseline": ROWS, "hardware PRIME": ROWS}, 16),
+                plots.plot_method_losses(methods, 2.0), plots.plot_quality_vs_eps(methods, reference=9.0),
+                plots.plot_vae_energy({"posterior digital (ours)": energy_rows, "every layer analogue": energy_rows},
+                                      paper_ratio=62.5),
+                plots.plot_consistency_scores(np.ones((16, 5)), 0.3, labels=[f"digit {d}" for d in range(5)])):
+        _, size = plots.figure_png(fig)
+        assert size["width"] <= COLUMN_PX and plots.smallest_font_pt(fig) >= MIN_FONT_PT
+
+
+def test_eps_axis_labels_thresholds_plainly_and_skips_crowded_ones():
+    rows = [Quality(e, 0.2, 0.6, 5.0, 0.9, 12.0) for e in (0.2, 0.25, 0.3, 0.5, 2.0)] + [ROWS[-1]]
+    fig = plots.plot_eps_sweep({"net": rows}, 16)
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels == ["0.2", "", "0.3", "0.5", "2"]
 
 
 def test_eps_sweep_draws_the_damaged_loss_and_the_exits():
@@ -68,7 +106,8 @@ def test_vae_energy_plots_nanojoules_against_eps_and_the_full_t_ratio():
     assert np.allclose(ax.lines[0].get_xdata(), [1.0]) and np.allclose(ax.lines[0].get_ydata(), [2.0])
     assert np.allclose(ax.lines[1].get_ydata(), [4.0, 4.0])                  # digital at full T
     assert np.allclose(ax.lines[2].get_ydata(), [0.1]) and np.allclose(ax.lines[3].get_ydata(), [0.2, 0.2])
-    assert ax.texts[0].get_text() == "20.0x at full T" and "62.50x" in ax.get_title()
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert labels[1] == "hybrid, ours\n(20.0x less at full T)" and "62.50x" in ax.get_title()
 
 
 def test_noise_quality_draws_mean_and_spread_over_chips():

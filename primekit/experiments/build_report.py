@@ -16,18 +16,37 @@ from primekit import paths, profiles
 from primekit.cache import source_hash
 from primekit.tables import Table
 
-#: The profile fields the table shows, in order.
-PROFILE_FIELDS = ("data_source", "n_train", "n_test", "timesteps", "epochs", "batch_size", "seed", "device")
+#: The profile fields the table shows, in order, with the label of their row.
+PROFILE_FIELDS = {"data_source": "N-MNIST source", "n_train": "N-MNIST training samples",
+                  "n_test": "N-MNIST test samples", "timesteps": "time steps T", "epochs": "epochs",
+                  "batch_size": "batch size", "seed": "root seed", "device": "device"}
+#: The inpainting task's sizes (``profile.inpainting``), with the label of their row.
+INPAINTING_FIELDS = {"n_train": "inpainting: training digits", "n_test": "inpainting: test digits",
+                     "timesteps": "inpainting: time steps T", "epochs": "inpainting: epochs",
+                     "batch_size": "inpainting: batch size"}
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "all"
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
 def profile_table(known: Mapping[str, profiles.Profile] | None = None) -> Table:
-    """One row per profile: its name (as code), :data:`PROFILE_FIELDS` (None shown as "all") and its purpose."""
+    """One column per profile (its name as code), one row per setting: :data:`PROFILE_FIELDS`, then the
+    inpainting sizes :data:`INPAINTING_FIELDS` (None shown as "all"). Profiles are few and settings many, so
+    the table stays inside the page's text column; :func:`profile_purposes` gives each profile's purpose."""
     known = profiles.PROFILES if known is None else known
-    rows = []
-    for p in known.values():
-        values = ["all" if getattr(p, f) is None else str(getattr(p, f)) for f in PROFILE_FIELDS]
-        rows.append([f"`{p.name}`", *values, p.description])
-    return Table.of(("profile", *PROFILE_FIELDS, "purpose"), rows)
+    rows = [[label, *(_cell(getattr(p, field)) for p in known.values())] for field, label in PROFILE_FIELDS.items()]
+    rows += [[label, *(_cell(getattr(p.inpainting, field)) for p in known.values())]
+             for field, label in INPAINTING_FIELDS.items()]
+    return Table.of(("setting", *(f"`{p.name}`" for p in known.values())), rows)
+
+
+def profile_purposes(known: Mapping[str, profiles.Profile] | None = None) -> str:
+    """A Markdown list: each profile's name (as code) and its purpose."""
+    known = profiles.PROFILES if known is None else known
+    return "\n".join(f"- `{p.name}`: {p.description}" for p in known.values())
 
 
 def data_location_text() -> str:

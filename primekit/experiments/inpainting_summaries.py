@@ -7,15 +7,78 @@ from typing import Mapping, Sequence
 
 from primekit.tables import Table, percent
 
-#: The paper's inpainting headline numbers (arXiv v1 and the seed abstract; see the book's reproducibility notes).
+#: The paper's inpainting headline numbers (the abstract of its first arXiv version, 2407.18625v1).
 PAPER_RATIO_INPAINTING = 62.50
 PAPER_LOAD_SAVED_INPAINTING = 0.125
 #: The paper's T for inpainting (its 12.5 % is 2 of these 16 steps).
 PAPER_TIMESTEPS_INPAINTING = 16
 
 
+#: The methods' names as the text writes them.
+METHOD_NAMES = {"weight-tuning": "Weight Tuning", "software-pruning": "Software Pruning",
+                "memristor-pruning": "Memristor Pruning"}
+
+
 def _eps_text(eps: float | None) -> str:
-    return "none (full T)" if eps is None else f"{eps:g}"
+    return "full T" if eps is None else f"{eps:g}"
+
+
+def stop_words(saved: float) -> str:
+    """How often a threshold stops the digits early, from the share of steps it saves: "rarely" (under 20 %),
+    "sometimes" (under 50 %) or "often"."""
+    return "rarely" if saved < 0.2 else "sometimes" if saved < 0.5 else "often"
+
+
+def ratio_words(ratio: float) -> str:
+    """A digital / hybrid energy ratio as the hybrid system's advantage: ``2.5`` -> "2.5x less", ``0.5`` ->
+    "2.0x more" (the hybrid system then needs more energy than the digital one)."""
+    return f"{ratio:.1f}x less" if ratio >= 1 else f"{1 / ratio:.1f}x more"
+
+
+def order_words(ours: float, paper: float) -> str:
+    """Where our ratio stands against the paper's: within a factor 3 "the order of", else "well below" or
+    "well above"."""
+    if paper / 3 <= ours <= 3 * paper:
+        return "the order of"
+    return "well below" if ours < paper else "well above"
+
+
+def compare_words(a: float, b: float, digits: int = 2) -> str:
+    """``a`` against ``b`` as words: "identical to the printed precision" when both round alike, else
+    "0.12 lower" / "0.12 higher" (a minus b)."""
+    if round(a, digits) == round(b, digits):
+        return "identical to the printed precision"
+    return f"{abs(a - b):.{digits}f} {'lower' if a < b else 'higher'}"
+
+
+def measures_words(rows_by_method: Mapping[str, Sequence]) -> str:
+    """One sentence comparing the MNIST IS and the damaged-square MSE of the methods at full T: which method
+    each measure ranks first (or last), so the text never claims a disagreement the numbers do not show."""
+    full = {name: row_at(rows, None) for name, rows in rows_by_method.items()}
+    scores = {name: round(r.mnist_is, 2) for name, r in full.items()}
+    losses = {name: round(r.damaged, 3) for name, r in full.items()}
+    if len(set(scores.values())) == 1:
+        return "All methods score the same MNIST IS to the printed precision"
+    best_is = max(scores, key=scores.get)
+    if list(scores.values()).count(scores[best_is]) > 1:
+        return "Several methods share the highest MNIST IS"
+    worst, best = max(losses, key=losses.get), min(losses, key=losses.get)
+    if losses[worst] == losses[best]:
+        return f"{best_is} scores the highest MNIST IS while every method has the same damaged-square MSE"
+    if best_is == worst:
+        return (f"The two measures disagree on {best_is}: its reconstructions score the highest MNIST IS and the "
+                "worst damaged-square MSE")
+    if best_is == best:
+        return f"Here the two measures agree: {best_is} scores the highest MNIST IS and the lowest damaged-square MSE"
+    return (f"The two measures rank the methods differently: {best_is} scores the highest MNIST IS, {best} has the "
+            "lowest damaged-square MSE")
+
+
+def fill_words(reconstructed: float, damaged_input: float) -> str:
+    """Whether reconstructions fill in the square: their damaged-square MSE against the damaged input's own."""
+    if reconstructed < damaged_input:
+        return "fills in the erased square better than leaving it blank"
+    return "does not yet fill in the erased square better than leaving it blank"
 
 
 def row_at(rows: Sequence, eps: float | None):
@@ -27,27 +90,27 @@ def row_at(rows: Sequence, eps: float | None):
 
 
 def quality_table(rows_by_name: Mapping[str, Sequence], timesteps: int, epsilons: Sequence[float | None]) -> Table:
-    """One row per network and threshold: mean exit, load saved, MSEs, MNIST IS, classifier accuracy."""
+    """One row per network and threshold: load saved, damaged-square MSE, MNIST IS, classifier accuracy (the mean
+    exit step is ``T x (1 - saved)`` and the whole-image MSE is in the chapter's figure; leaving them out keeps the
+    table inside the text column)."""
     body = []
     for name, rows in rows_by_name.items():
         for eps in epsilons:
             r = row_at(rows, eps)
-            body.append((name, _eps_text(eps), f"{r.mean_exit:.2f}", percent(1 - r.mean_exit / timesteps),
-                         f"{r.whole:.3f}", f"{r.damaged:.3f}", f"{r.mnist_is:.2f}", percent(r.accuracy)))
-    return Table.of(("network", "ε", "mean exit", "load saved", "MSE whole", "MSE square", "MNIST IS",
-                     "classifier acc."), body)
+            body.append((name, _eps_text(eps), percent(1 - r.mean_exit / timesteps), f"{r.damaged:.3f}",
+                         f"{r.mnist_is:.2f}", percent(r.accuracy)))
+    return Table.of(("network", "ε", "load saved", "MSE square", "MNIST IS", "accuracy"), body)
 
 
 def training_table(trained: Mapping[str, object]) -> Table:
-    """Per method: what is trained, epochs, training time and the last epoch's test MSEs (full T)."""
+    """Per method: what is trained, training time and speed, and the last epoch's test MSEs (full T)."""
     what = {"weight-tuning": "weights", "software-pruning": "scores", "memristor-pruning": "scores"}
     body = []
     for method, result in trained.items():
         h = result.history
-        body.append((method, what.get(method, "?"), str(len(h.loss)), f"{result.train_seconds:.0f} s",
+        body.append((METHOD_NAMES.get(method, method), what.get(method, "?"), f"{result.train_seconds:.0f} s",
                      f"{h.samples_per_second[-1]:.0f}", f"{h.test_whole[-1]:.3f}", f"{h.test_damaged[-1]:.3f}"))
-    return Table.of(("method", "pruned layers train", "epochs", "time", "digits/s", "test MSE whole",
-                     "test MSE square"), body)
+    return Table.of(("method", "trains", "time", "digits/s", "MSE whole", "MSE square"), body)
 
 
 def study_values(rows: Sequence, eps: float, timesteps: int, prefix: str) -> dict[str, float]:
@@ -81,18 +144,17 @@ def noise_table(sweep, levels: Sequence[float], eps: float | None, quantity: str
             i = list(sweep.config.levels).index(level)
             body.append([f"{kind} {100 * level:g} %"] + [f"{stats[m][0][i]:.3f} ± {stats[m][1][i]:.3f}"
                                                          for m in sweep.methods])
-    return Table.of(["noise"] + list(sweep.methods), body)
+    return Table.of(["noise"] + [METHOD_NAMES.get(m, m) for m in sweep.methods], body)
 
 
 def energy_table(rows_by_case: Mapping[str, Sequence], timesteps: int) -> Table:
-    """Per hybrid case and threshold: mean exit, load saved, energy per image (nJ) of both systems, ratio."""
+    """Per hybrid case and threshold: load saved, energy per image (nJ) of both systems, their ratio."""
     body = []
     for case, rows in rows_by_case.items():
         for r in rows:
-            body.append((case, _eps_text(r.eps), f"{r.mean_exit:.2f}", percent(1 - r.mean_exit / timesteps),
+            body.append((case, _eps_text(r.eps), percent(1 - r.mean_exit / timesteps),
                          f"{r.digital_pj / 1e3:,.0f}", f"{r.hybrid_pj / 1e3:,.1f}", f"{r.ratio:.1f}x"))
-    return Table.of(("hybrid system", "ε", "mean exit", "load saved", "digital (nJ)", "hybrid (nJ)",
-                     "digital / hybrid"), body)
+    return Table.of(("hybrid system", "ε", "load saved", "digital (nJ)", "hybrid (nJ)", "ratio"), body)
 
 
 def scenario_table(counts, analogue_layers: Sequence[str], eps: float | None,
@@ -128,7 +190,8 @@ def hybrid_components(counts, analogue_layers: Sequence[str], exit_step, config)
 
 
 def semantics_table(rows: Sequence) -> Table:
-    """:func:`primekit.experiments.inpainting_runs.compare_semantics`'s rows as a table."""
-    return Table.of(("semantics", "ε", "mean exit", "steps run per digit", "MSE whole", "MSE square", "wall time"),
-                    [(r.semantics, f"{r.eps:g}", f"{r.mean_exit:.2f}", f"{r.steps_per_digit:.1f}", f"{r.whole:.3f}",
+    """:func:`primekit.experiments.inpainting_runs.compare_semantics`'s rows as a table (the damaged-square MSE
+    only: the whole-image MSE would push the table out of the text column)."""
+    return Table.of(("semantics", "ε", "exit step", "steps run", "MSE square", "time"),
+                    [(r.semantics, f"{r.eps:g}", f"{r.mean_exit:.2f}", f"{r.steps_per_digit:.1f}",
                       f"{r.damaged:.3f}", f"{r.seconds:.2f} s") for r in rows])
