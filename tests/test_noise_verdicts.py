@@ -19,7 +19,13 @@ from primekit.experiments.noise_verdicts import (
     robustness_verdicts,
     sweep_facts,
 )
-from primekit.experiments.range_filling import RangeFilling, mapping_summary, mapping_table, summary_claim
+from primekit.experiments.range_filling import (
+    RangeFilling,
+    mapping_summary,
+    mapping_table,
+    scales_table,
+    summary_claim,
+)
 
 METHODS = ("weight-tuning", "software-pruning", "memristor-pruning")
 CONFIG = NoiseSweepConfig(levels=(0.0, 0.1, 0.2), chips=2, thresholds=(0.5, 0.8))   # kinds: programming, read
@@ -60,11 +66,13 @@ def test_facts_and_equivalents():
 
 
 def test_results_table_and_drops():
-    table = results_table(SWEEP, METHODS)
-    assert table.header[:3] == ("method", "chip, no noise", "10 % read")
-    assert table.rows[0][:4] == ("Weight Tuning", "90.0 % ± 0.0", "85.0 % ± 0.0", "70.0 % ± 0.0")
-    assert table.rows[2][2] == "85.0 % ± 1.4"                       # std of (0.86, 0.84), ddof 1
-    assert table.rows[0][-4:] == ("5.0", "20.0", "5.0", "10.0")
+    table = results_table(SWEEP, METHODS)                          # one row per point, one column per method
+    assert table.header == ("noise", "Weight Tuning", "Software Pruning", "Memristor Pruning")
+    assert table.column("noise") == ("no noise", "10 % read", "20 % read", "10 % programming", "20 % programming")
+    assert table.column("Weight Tuning") == ("90.0 % ± 0.0", "85.0 % ± 0.0", "70.0 % ± 0.0", "85.0 % ± 0.0",
+                                             "80.0 % ± 0.0")
+    assert table.rows[1][3] == "85.0 % ± 1.4"                       # std of (0.86, 0.84), ddof 1
+    assert table.rows[3][3] == "88.0 % ± 0.0"
     drops = drops_in_points(SWEEP, METHODS)
     assert drops["drop_weight_tuning_read_20"] == pytest.approx(20.0)
     assert drops["drop_software_pruning_programming_20"] == pytest.approx(30.0)
@@ -79,7 +87,7 @@ def test_comparisons_with_weight_tuning():
     assert programming == {"software-pruning": "more than", "memristor-pruning": "less than"}
     v = robustness_verdicts(SWEEP)
     assert (v["n_less"], v["n_compared"]) == (2, 4)
-    assert v["verdict_read"].startswith("At 20% read noise, Software Pruning loses 5.0 points, less than Weight "
+    assert v["verdict_read"].startswith("At 20 % read noise, Software Pruning loses 5.0 points, less than Weight "
                                         "Tuning's 20.0 (difference 15.0, resolution 0.0)")
     assert "reproduced only in part" in v["paper_verdict"]
 
@@ -113,7 +121,10 @@ def test_anatomy_summary_by_hand():
     assert s["conv0_text"] == "it is the other way round"                         # 3 < 4
     assert (s["n_smaller"], s["n_layers"]) == (5, 6)
     assert s["smaller_text"] == "in 5 of the 6 layers of the 2 networks"
-    assert anatomy_table(anatomy).rows[0] == ("Weight Tuning", "`conv0`", "0.00", "2.00", "20.00", "3.00", "1.00")
+    table = anatomy_table(anatomy)
+    assert table.rows[0] == ("Weight Tuning", "`conv0`", "0.00", "2.00", "20.00", "3.00", "1.00")
+    assert table.column("network") == ("Weight Tuning", "", "", "Memristor Pruning", "", "")   # named once
+    assert table.header[3:5] == ("kept weights, std (µS)", "cell RMS (µS)")
 
 
 def test_margin_summary_by_hand():
@@ -137,6 +148,7 @@ def test_noise_ratio_summary_reads_the_sweeps_logits():
     assert (s["noise_ratio_min"], s["noise_ratio_max"]) == pytest.approx((3.0, 3.0))
     assert s["sqrt_T"] == pytest.approx(math.sqrt(10))
     assert table.rows[0] == ("Weight Tuning", "1.000", "3.000", "3.00")
+    assert table.header == ("network", "output noise, 10 % read", "10 % programming", "ratio")
 
 
 FILLED = RangeFilling(0.2, {("weight-tuning", "read"): np.array([0.8, 0.82]),
@@ -158,10 +170,14 @@ def test_mapping_summary_and_table():
         mapping_summary(SWEEP, FILLED, n_less=2, decide_on=("drift",))
     assert "depends on the mapping" in s["summary_claim"]
     table = mapping_table(SWEEP, FILLED, formed_scale=0.05)
-    assert table.header[2:4] == ("20 % read, shared κ", "20 % read, range-filling")
-    assert table.rows[0] == ("Weight Tuning", "0.0100, 0.0020, 0.0030", "70.0 % ± 0.0", "81.0 % ± 1.4",
-                             "80.0 % ± 0.0", "90.0 % ± 0.0")
-    assert table.rows[-1][:4] == ("Memristor Pruning", "0.0500 (formed)", "70.0 % ± 1.4", "(no choice)")
+    assert table.header == ("network", "noise", "shared κ", "range-filling κ")
+    assert table.rows[:2] == (("Weight Tuning", "20 % read", "70.0 % ± 0.0", "81.0 % ± 1.4"),
+                              ("", "20 % programming", "80.0 % ± 0.0", "90.0 % ± 0.0"))
+    assert table.rows[-2] == ("Memristor Pruning", "20 % read", "70.0 % ± 1.4", "(no choice)")
+    scales = scales_table(FILLED, formed_scale=0.05)
+    assert scales.header == ("κ (weight per µS)", "`conv0`", "`conv1`", "`linear`")
+    assert scales.rows[0] == ("Weight Tuning", "0.0100", "0.0020", "0.0030")
+    assert scales.rows[-1] == ("shared (the sweep; Memristor Pruning)", "0.0500", "0.0500", "0.0500")
     with pytest.raises(ValueError, match="was not run"):
         FILLED.at("memristor-pruning", "read")
 
@@ -223,16 +239,16 @@ def test_model_comparison_table_and_verdicts_by_hand():
     from primekit.experiments.noise_verdicts import model_comparison_table, model_verdicts
 
     table = model_comparison_table({"cell": SWEEP}, METHODS)
-    read = table.rows[[r[1] for r in table.rows].index("20 % read")]
+    assert table.header == ("model, noise at 20 %", "Weight Tuning", "Software Pruning", "Memristor Pruning")
+    read = table.rows[[r[0] for r in table.rows].index("cell-relative, read")]
     # drops at 20 % read: WT 20 points (no spread), SP 5, MP 20 with spread 1.41 (values 0.69, 0.71 vs 0.9)
-    assert read[:5] == ("cell-relative (physical)", "20 % read", "20.0 ± 0.0", "5.0 ± 0.0", "20.0 ± 1.4")
-    assert read[5:] == ("loses less", "loses about as much")
-    programming = table.rows[[r[1] for r in table.rows].index("20 % programming")]
-    assert programming[5:] == ("loses more", "loses less")
+    assert read == ("cell-relative, read", "20.0 ± 0.0", "5.0 ± 0.0 (less)", "20.0 ± 1.4 (alike)")
+    programming = table.rows[[r[0] for r in table.rows].index("cell-relative, programming")]
+    assert programming[2:] == ("30.0 ± 0.0 (more)", "5.0 ± 0.0 (less)")
     verdicts = model_verdicts({"cell": SWEEP})
     assert (verdicts["n_less_cell_read"], verdicts["n_more_cell_read"]) == (1, 0)
     assert (verdicts["n_less_cell_programming"], verdicts["n_more_cell_programming"]) == (1, 1)
-    assert verdicts["verdict_cell_read"].startswith("At 20% read noise, Software Pruning loses 5.0 points, less than")
+    assert verdicts["verdict_cell_read"].startswith("At 20 % read noise, Software Pruning loses 5.0 points, less than")
 
 
 def test_a_negative_drop_reads_as_a_gain():
@@ -248,9 +264,10 @@ def test_premise_table_puts_both_programming_models_side_by_side():
     every = make_sweep()
     every.accuracy[2, 0] = [(0.9, 0.9), (0.6, 0.62), (0.3, 0.3)]   # memristor pruning, programming
     table = premise_table(SWEEP, every)
-    assert table.header == ("programming noise", "0 %", "10 %", "20 %")
-    assert table.rows[0][1:] == ("90.0 % ± 0.0", "88.0 % ± 0.0", "85.0 % ± 0.0")
-    assert table.rows[1][1:] == ("90.0 % ± 0.0", "61.0 % ± 1.4", "30.0 % ± 0.0")
+    assert table.header == ("programming noise", "RESET pairs written", "every cell written")
+    assert table.column("programming noise") == ("0 %", "10 %", "20 %")
+    assert table.rows[1][1:] == ("88.0 % ± 0.0", "61.0 % ± 1.4")
+    assert table.rows[2][1:] == ("85.0 % ± 0.0", "30.0 % ± 0.0")
     other = NoiseSweep(NoiseSweepConfig(levels=(0.05,), chips=2), METHODS, *[np.zeros(1)] * 4,
                        np.zeros(1), 10, 1.0)
     with pytest.raises(ValueError, match="share no level"):
@@ -282,3 +299,21 @@ def test_model_readings_name_the_pattern_per_model():
     assert ("Under the cell-relative (physical) model, under programming noise no pruned network tested loses less "
             "than Weight Tuning; under read noise the paper's pattern holds for one pruned network of two.") in text
     assert ("Under the weight-relative (the authors' code) model no network loses more than 0.0 points at 20 %") in text
+
+
+def test_paired_gaps_pair_the_methods_on_one_chips_samples():
+    from primekit.experiments.noise_verdicts import paired_gaps
+    from primekit.inference.intervals import paired_difference
+
+    sweep = make_sweep(samples=4)
+    sweep.labels[:] = [0, 1, 2, 3]
+    k = CONFIG.kinds.index("read")
+    for m, right in ((0, [1, 1, 0, 0]), (2, [1, 1, 1, 0])):         # weight tuning, memristor pruning at 20 %
+        for i, ok in enumerate(right):
+            sweep.logits[m, k, 2, 0, i, (i if ok else 9)] = 1.0
+    gaps = paired_gaps(sweep, methods=("memristor-pruning",))
+    assert gaps["paired_mp_read_20"] == str(paired_difference([1, 1, 1, 0], [1, 1, 0, 0]))
+    assert gaps["paired_mp_read_20"].startswith("+25.0 points")
+    assert set(gaps) == {"paired_mp_0", "paired_mp_read_20"}
+    with pytest.raises(ValueError, match="chip=5"):
+        paired_gaps(sweep, chip=5)

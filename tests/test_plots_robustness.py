@@ -14,9 +14,11 @@ from primekit.experiments.noise_anatomy import LayerNoise, Margins
 from primekit.experiments.noise_sweep import NoiseSweep, NoiseSweepConfig  # noqa: E402
 from primekit.plots.noise_robustness import (
     plot_accuracy_vs_noise,
+    plot_early_stop_panels,
     plot_early_stop_vs_noise,
     plot_layer_noise,
     plot_margin_flips,
+    plot_sweep_panels,
 )
 
 
@@ -63,16 +65,33 @@ def test_accuracy_plot_draws_the_means_in_percent(sweep):
         plot_accuracy_vs_noise(sweep, "thermal")
 
 
-def test_early_stop_plot_draws_accuracy_and_exits_per_threshold(sweep):
+def test_early_stop_plot_draws_accuracy_changes_and_exits_per_threshold(sweep):
     fig = plot_early_stop_vs_noise(sweep, "memristor-pruning", "programming")
     ax_acc, ax_exit = fig.axes[:2]
-    full, *per_threshold = _errorbar_lines(ax_acc)
-    assert np.allclose(full.get_ydata(), 100 * sweep.stats("memristor-pruning", "programming")[0])
-    for line, theta in zip(per_threshold, sweep.config.thresholds):
-        assert np.allclose(line.get_ydata(), 100 * sweep.stats("memristor-pruning", "programming", theta)[0])
+    full = sweep.per_chip("memristor-pruning", "programming")
+    for line, theta in zip(_errorbar_lines(ax_acc), sweep.config.thresholds):
+        change = 100 * (sweep.per_chip("memristor-pruning", "programming", theta) - full)
+        assert np.allclose(line.get_ydata(), change.mean(axis=1))
     for line, theta in zip(_errorbar_lines(ax_exit), sweep.config.thresholds):
         assert np.allclose(line.get_ydata(), sweep.stats("memristor-pruning", "programming", theta, "mean_exit")[0])
-    assert ax_exit.get_ylabel() == "mean exit step (steps)"
+    assert ax_exit.get_ylabel() == "mean exit step"
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["threshold 0.5", "threshold 0.9"]
+
+
+def test_panel_figures_fit_the_column_with_one_legend_below(sweep):
+    from primekit.plots.render import figure_png, smallest_font_pt
+
+    for fig in (plot_sweep_panels({"cell": sweep, "weight": sweep}, weight_noise_factor=4.5),
+                plot_early_stop_panels(sweep, "memristor-pruning")):
+        _, size = figure_png(fig)
+        assert size["width"] <= 772 and smallest_font_pt(fig) >= 9
+        assert len(fig.legends) == 1 and not any(ax.get_legend() for ax in fig.axes)
+    fig = plot_sweep_panels({"cell": sweep, "weight": sweep}, weight_noise_factor=4.5)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["Weight Tuning", "Memristor Pruning", "chance"]
+    assert fig.axes[2].get_xlabel() == "weight noise (% of each weight)"
+    with pytest.raises(ValueError, match="sweeps is empty"):
+        plot_sweep_panels({})
 
 
 def _rows(scale):
@@ -88,6 +107,7 @@ def test_layer_plot_bars_are_the_rows_values():
     assert heights == [1.0, 2.0, 3.0, 2.0, 4.0, 6.0]
     assert [p.get_height() for p in weight_noise.patches] == [4.0] * 3 + [8.0] * 3
     assert [p.get_height() for p in current_noise.patches] == [2.0] * 3 + [4.0] * 3
+    assert spread.get_ylabel() == "std of $G^+ - G^-$ (µS)"
     with pytest.raises(ValueError, match="anatomy is empty"):
         plot_layer_noise({})
     with pytest.raises(ValueError, match="has layers"):

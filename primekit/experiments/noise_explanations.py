@@ -9,7 +9,7 @@ values (glued by the chapter); tables are :class:`~primekit.tables.Table`.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -29,13 +29,16 @@ def _key(method: str) -> str:
 
 
 def anatomy_table(anatomy: Mapping[str, Sequence[LayerNoise]]) -> Table:
-    """Every layer of every network: RESET fraction, kept-weight spread and cell RMS (uS), weight-noise and
-    current-noise factors."""
-    return Table.of(("network", "layer", "RESET", "kept weights std (uS)", "cell RMS (uS)", "weight noise",
-                     "current noise"),
-                    [(label(m), f"`{r.layer}`", f"{r.reset_fraction:.2f}", f"{r.kept_weight_std_us:.2f}",
-                      f"{r.cell_rms_us:.2f}", f"{r.weight_noise:.2f}", f"{r.current_noise:.2f}")
-                     for m, rows in anatomy.items() for r in rows])
+    """Every layer of every network (the network named on its first layer's row): share of RESET pairs,
+    kept-weight spread and cell RMS (µS), weight-noise and current-noise factors."""
+    rows = []
+    for m, layers in anatomy.items():
+        for i, r in enumerate(layers):
+            rows.append((label(m) if i == 0 else "", f"`{r.layer}`", f"{r.reset_fraction:.2f}",
+                         f"{r.kept_weight_std_us:.2f}", f"{r.cell_rms_us:.2f}", f"{r.weight_noise:.2f}",
+                         f"{r.current_noise:.2f}"))
+    return Table.of(("network", "layer", "RESET share", "kept weights, std (µS)", "cell RMS (µS)",
+                     "weight noise", "current noise"), rows)
 
 
 def anatomy_summary(anatomy: Mapping[str, Sequence[LayerNoise]], baseline: str = "weight-tuning",
@@ -116,7 +119,7 @@ def noise_ratio_summary(sweep: NoiseSweep, methods: Sequence[str], level: float 
         programming = float(np.median(sweep_margins(sweep, method, "programming", level).noise))
         ratios.append(programming / read)
         rows.append((label(method), f"{read:.3f}", f"{programming:.3f}", f"{programming / read:.2f}"))
-    table = Table.of(("network", f"output noise, {level:.0%} read", f"output noise, {level:.0%} programming",
-                      "ratio"), rows)
+    pct = f"{round(100 * level)} %"
+    table = Table.of(("network", f"output noise, {pct} read", f"{pct} programming", "ratio"), rows)
     return {"noise_ratio_min": min(ratios), "noise_ratio_max": max(ratios),
             "sqrt_T": float(np.sqrt(sweep.timesteps))}, table

@@ -12,8 +12,8 @@ accuracy drop is smaller by more than the *resolution*, twice the two spreads ov
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -66,16 +66,16 @@ def _points(fraction: float) -> str:
     return "0.0" if text == "-0.0" else text
 
 
+def _point_name(kind: str, level: float) -> str:
+    return f"{_pct(level)} % {kind}" if level else "no noise"
+
+
 def results_table(sweep: NoiseSweep, methods: Sequence[str], points=TABLE_POINTS) -> Table:
-    """Accuracy (mean ± spread over chips, %) at every point, then the drop from the noiseless chip
-    (percentage points) at every point but the first."""
-    def name(kind, level):
-        return f"{_pct(level)} % {kind}" if level else "chip, no noise"
-    header = (["method"] + [name(k, s) for k, s in points]
-              + [f"drop, {_pct(s)} % {'prog.' if k == 'programming' else k}" for k, s in points[1:]])
-    rows = [[label(m)] + [mean_spread(*sweep.at(m, k, s)) for k, s in points]
-            + [_points(sweep.drop(m, k, s)) for k, s in points[1:]] for m in methods]
-    return Table.of(header, rows)
+    """One row per (noise, level) point, one column per method: the accuracy (mean ± spread over chips, %).
+    The drops from the noiseless chip are in :func:`model_comparison_table` and :func:`drops_in_points`."""
+    rows = [[_point_name(kind, level)] + [mean_spread(*sweep.at(m, kind, level)) for m in methods]
+            for kind, level in points]
+    return Table.of(["noise"] + [label(m) for m in methods], rows)
 
 
 def drops_in_points(sweep: NoiseSweep, methods: Sequence[str], points=TABLE_POINTS[1:]) -> dict[str, float]:
@@ -122,7 +122,7 @@ def verdict_text(comparisons: Sequence[Comparison], kind: str, level: float, bas
              f"{_points(abs(c.drop))} points, {c.word} {label(baseline)}'s "
              f"{_points(c.baseline_drop)} (difference {100 * abs(c.gap):.1f}, resolution {100 * c.resolution:.1f})"
              for c in comparisons]
-    return f"At {level:.0%} {kind} noise, " + "; ".join(parts) + "."
+    return f"At {_pct(level)} % {kind} noise, " + "; ".join(parts) + "."
 
 
 def robustness_verdicts(sweep: NoiseSweep, level: float = 0.20, kinds: Sequence[str] = ("read", "programming"),
@@ -188,24 +188,29 @@ def early_stop_summary(sweep: NoiseSweep, method: str, theta: float, level: floa
 MODEL_LABELS = {"cell": "cell-relative (physical)", "weight": "weight-relative (the authors' code)"}
 
 
+#: Short names of the noise models in table cells.
+MODEL_SHORT = {"cell": "cell-relative", "weight": "weight-relative"}
+#: How a pruned network's drop compares with Weight Tuning's, in a table cell (beyond the resolution or not).
+_CELL_WORDS = {"less than": "less", "more than": "more", "about as much as": "alike"}
+
+
 def model_comparison_table(sweeps: Mapping[str, NoiseSweep], methods: Sequence[str], level: float = 0.20) -> Table:
-    """One row per noise model and noise kind: each method's drop at ``level`` (points, mean ± spread over chips
-    of the accuracy at 0 minus that at ``level``), and how each pruned network compares with Weight Tuning
-    ("less", "more", "about as much", decided by :func:`compare_with_baseline`)."""
-    header = ["noise model", "noise"] + [f"{label(m)}: drop (points)" for m in methods] + [
-        f"{label(m)} vs {label(BASELINE)}" for m in PRUNED if m in methods]
+    """One row per noise model and noise kind, one column per method: the drop at ``level`` (points, mean ± spread
+    over chips of the accuracy at ``level``; the drop is the difference of the means) and, in brackets for each
+    pruned network, whether it loses "less" or "more" than Weight Tuning beyond the resolution or about as
+    much ("alike")
+    (:func:`compare_with_baseline`)."""
     rows = []
     for name, sweep in sweeps.items():
         for kind in sweep.config.kinds:
-            drops = []
+            pruned = [m for m in PRUNED if m in methods]
+            words = {c.method: _CELL_WORDS[c.word] for c in compare_with_baseline(sweep, kind, level, pruned)}
+            cells = [f"{MODEL_SHORT.get(name, name)}, {kind}"]
             for m in methods:
-                spread = sweep.at(m, kind, level)[1]
-                drops.append(f"{_points(sweep.drop(m, kind, level))} ± {100 * spread:.1f}")
-            words = {c.method: c.word.replace(" than", "").replace(" as much as", " as much")
-                     for c in compare_with_baseline(sweep, kind, level, [m for m in PRUNED if m in methods])}
-            rows.append([MODEL_LABELS.get(name, name), f"{_pct(level)} % {kind}"] + drops
-                        + [f"loses {words[m]}" for m in PRUNED if m in methods])
-    return Table.of(header, rows)
+                cell = f"{_points(sweep.drop(m, kind, level))} ± {100 * sweep.at(m, kind, level)[1]:.1f}"
+                cells.append(cell + (f" ({words[m]})" if m in words else ""))
+            rows.append(cells)
+    return Table.of([f"model, noise at {_pct(level)} %"] + [label(m) for m in methods], rows)
 
 
 def model_verdicts(sweeps: Mapping[str, NoiseSweep], level: float = 0.20) -> dict:
@@ -224,14 +229,14 @@ def model_verdicts(sweeps: Mapping[str, NoiseSweep], level: float = 0.20) -> dic
 
 def premise_table(written: NoiseSweep, every_cell: NoiseSweep, method: str = "memristor-pruning",
                   kind: str = "programming") -> Table:
-    """``method``'s accuracy (mean ± spread over chips) at every level of ``kind`` noise when only the cells it
-    writes are programmed (its RESET pairs) and when every cell is, side by side."""
+    """``method``'s accuracy (mean ± spread over chips) at every level of ``kind`` noise (one row per level) when
+    only the cells it writes are programmed (its RESET pairs) and when every cell is (two columns)."""
     levels = [s for s in written.config.levels if s in every_cell.config.levels]
     if not levels:
         raise ValueError(f"the two sweeps share no level: {written.config.levels} and {every_cell.config.levels}")
-    header = [f"{kind} noise"] + [f"{_pct(s)} %" for s in levels]
-    rows = [["only written cells (RESET pairs)"] + [mean_spread(*written.at(method, kind, s)) for s in levels],
-            ["every cell, as-formed ones too"] + [mean_spread(*every_cell.at(method, kind, s)) for s in levels]]
+    header = [f"{kind} noise", "RESET pairs written", "every cell written"]
+    rows = [[f"{_pct(s)} %", mean_spread(*written.at(method, kind, s)), mean_spread(*every_cell.at(method, kind, s))]
+            for s in levels]
     return Table.of(header, rows)
 
 
@@ -307,3 +312,31 @@ def model_readings(sweeps: Mapping[str, NoiseSweep], level: float = 0.20, neglig
                 parts.append(f"under {kind} noise no pruned network tested loses less than Weight Tuning")
         sentences.append(f"Under the {model} model, " + "; ".join(parts) + ".")
     return " ".join(sentences)
+
+
+def paired_gaps(sweep: NoiseSweep, kind: str = "read", level: float = 0.20, chip: int = 0,
+                methods: Sequence[str] = PRUNED, baseline: str = BASELINE) -> dict[str, str]:
+    """Each of ``methods`` minus ``baseline`` on the same test samples of one chip, paired
+    (:func:`primekit.inference.intervals.paired_difference`: bootstrap interval and McNemar's exact test),
+    without noise and at ``level`` of ``kind`` noise: ``paired_<key>_0`` and ``paired_<key>_<kind>_<level %>``
+    (``paired_mp_read_20``), each a sentence part such as "+8.7 points (95 % CI +6.1 to +11.2; McNemar p = 1e-10)".
+    They cover the finite test set of one chip, not the chip-to-chip spread nor training seeds."""
+    from primekit.inference.intervals import paired_difference
+
+    if not 0 <= chip < sweep.config.chips:
+        raise ValueError(f"chip={chip!r} must be between 0 and {sweep.config.chips - 1}")
+    k = sweep.config.kinds.index(kind) if kind in sweep.config.kinds else None
+    if k is None or level not in sweep.config.levels or 0.0 not in sweep.config.levels:
+        raise ValueError(f"kind={kind!r} at level={level!r} and level 0 must be in the sweep")
+    labels = np.asarray(sweep.labels)
+
+    def correct(method, at):
+        m = sweep.methods.index(method)
+        return np.asarray(sweep.logits[m, k, sweep.config.levels.index(at), chip]).argmax(axis=-1) == labels
+
+    out = {}
+    for method in methods:
+        key = METHOD_KEYS.get(method, method.replace("-", "_"))
+        for at, name in ((0.0, f"paired_{key}_0"), (level, f"paired_{key}_{kind}_{_pct(level)}")):
+            out[name] = str(paired_difference(correct(method, at), correct(baseline, at)))
+    return out

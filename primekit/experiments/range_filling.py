@@ -8,8 +8,8 @@ draws are those of the sweep and only the mapping differs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 from torch import nn
@@ -79,27 +79,31 @@ def method_range_filling(profile: profiles.Profile | None = None, splits=None,
 
 def mapping_table(sweep: NoiseSweep, filled: RangeFilling, formed: str = "memristor-pruning",
                   formed_scale: float | None = None) -> Table:
-    """Shared weight scale against range-filling, at the experiment's level: per network its per-layer
-    scales and accuracies (mean ± spread over chips, %); ``formed`` (whose weights are its conductances) has
-    no choice, its scale is ``formed_scale``."""
-    level = filled.level
+    """Shared weight scale against range-filling, at the experiment's level: one row per network and noise, the
+    accuracy (mean ± spread over chips, %) with the sweep's shared scale and with range-filling; ``formed`` (whose
+    weights are its conductances, shown when ``formed_scale`` is given) has no choice. The scales themselves are
+    in :func:`scales_table`."""
     kinds = sorted({kind for _, kind in filled.accuracy}, key=lambda k: k != "read")
-    pct = f"{round(100 * level)} %"
-    header = ["network", "κ per layer (conv0, conv1, linear)"]
-    for kind in kinds:
-        header += [f"{pct} {kind}, shared κ", f"{pct} {kind}, range-filling"]
+    pct = f"{round(100 * filled.level)} %"
     rows = []
-    for method, scale in filled.scales.items():
-        cells = [label(method), ", ".join(f"{scale[layer]:.4f}" for layer in LAYERS)]
-        for kind in kinds:
-            cells += [mean_spread(*sweep.at(method, kind, level)), mean_spread(*filled.at(method, kind))]
-        rows.append(cells)
+    for method in filled.scales:
+        for i, kind in enumerate(kinds):
+            rows.append([label(method) if i == 0 else "", f"{pct} {kind}", mean_spread(*sweep.at(method, kind, filled.level)),
+                         mean_spread(*filled.at(method, kind))])
     if formed_scale is not None:
-        cells = [label(formed), f"{formed_scale:.4f} (formed)"]
-        for kind in kinds:
-            cells += [mean_spread(*sweep.at(formed, kind, level)), "(no choice)"]
-        rows.append(cells)
-    return Table.of(header, rows)
+        for i, kind in enumerate(kinds):
+            rows.append([label(formed) if i == 0 else "", f"{pct} {kind}",
+                         mean_spread(*sweep.at(formed, kind, filled.level)), "(no choice)"])
+    return Table.of(["network", "noise", "shared κ", "range-filling κ"], rows)
+
+
+def scales_table(filled: RangeFilling, formed: str = "memristor-pruning", formed_scale: float | None = None) -> Table:
+    """The weight scale κ of every layer (network weight per µS, 4 decimals): each network's range-filling
+    scales, then, when ``formed_scale`` is given, the shared scale of the sweep, which ``formed`` keeps."""
+    rows = [[label(method)] + [f"{scale[layer]:.4f}" for layer in LAYERS] for method, scale in filled.scales.items()]
+    if formed_scale is not None:
+        rows.append([f"shared (the sweep; {label(formed)})"] + [f"{formed_scale:.4f}"] * len(LAYERS))
+    return Table.of(["κ (weight per µS)"] + [f"`{layer}`" for layer in LAYERS], rows)
 
 
 def mapping_summary(sweep: NoiseSweep, filled: RangeFilling, n_less: int, n_compared: int = 4,
