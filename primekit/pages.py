@@ -2,7 +2,7 @@
 
 :func:`check_pages` parses built HTML pages and lists what a reader should never meet: Markdown tables shown
 as raw ``| a | b |`` text, machine paths or cache logs in outputs, glue calls in visible code, ASCII units
-(``uS``, ``uJ``) in the text, and figures wider than the text column or with fonts below 9 pt at the size the
+(``uS``, ``uJ``) or a percentage without its space (``2%``; the book writes ``2 %``) in the text, and figures wider than the text column or with fonts below 9 pt at the size the
 page shows them. Figures carry their smallest font size in their PNG (written by
 :func:`primekit.plots.figure_png`), so the check reads it instead of guessing from pixels.
 
@@ -34,6 +34,7 @@ FONT_KEY = "primekit:smallest_font_pt"
 UNITS_KEY = "primekit:ascii_units"
 
 ASCII_UNITS = re.compile(r"(?<![\w/])(?:\d[\d.,]*\s*)?(uS|uJ|uA|uW)\b")
+_TIGHT_PERCENT = re.compile(r"\d%")
 _RAW_TABLE = re.compile(r"\|\s*:?-{3,}:?\s*\|")
 _MACHINE_PATH = re.compile(r"(?<![\w.~-])/(?:home|work|tmp|root|Users|usr|opt|var|mnt|srv)/[\w.-]+")
 _CACHE_LOG = re.compile(r"\[primekit[ .]cache\]")
@@ -148,6 +149,10 @@ def check_page(html_file: Path, name: str | None = None, forbidden: tuple[str, .
             problems.append(Problem(name, f"a Markdown table shown as raw text in {where}"))
         for match in sorted(set(ASCII_UNITS.findall(text))):
             problems.append(Problem(name, f"ASCII unit {match!r} in {where} (write µ{match[1]})"))
+        found = _TIGHT_PERCENT.search(text)
+        if found:
+            context = " ".join(text[max(0, found.start() - 20):found.end() + 12].split())
+            problems.append(Problem(name, f"a percentage without a space in {where}: {context!r} (write 2 %)"))
     for pattern, what in ((_MACHINE_PATH, "a machine path"), (_CACHE_LOG, "a cache log line")):
         found = pattern.search(outputs)
         if found:

@@ -51,6 +51,7 @@ def test_a_clean_page_has_no_problem(tmp_path):
      "a machine path in an output: '/home/reader'"),
     ('<div class="cell_input"><pre>chapter.glue_values({"a": 1})</pre></div>', "a glue call in a visible code cell"),
     ("<p>a cell of 100 uS</p>", "ASCII unit 'uS' in text (write µS)"),
+    ("<p>saves 12% of the steps</p>", "a percentage without a space in text: 'in code. saves 12% of the step'"),
     ('<div class="cell_output"><table><tr><td>2.1 uJ</td></tr></table></div>', "ASCII unit 'uJ' in an output"),
 ])
 def test_each_problem_is_found(tmp_path, extra, expected):
