@@ -87,7 +87,8 @@ def test_weight_noise_monte_carlo_follows_the_prediction():
 
 def test_read_noise_table_and_summary():
     table = ds.read_noise_table((0.02, 0.1), {0.02: 0.05, 0.1: 0.25}, {0.02: 0.051, 0.1: 0.249}, {0.02: 0.049, 0.1: 0.26})
-    assert table.rows == (("2%", "5.0%", "5.1%", "4.9%"), ("10%", "25.0%", "24.9%", "26.0%"))
+    assert table.header == ("cell noise", "predicted", "Monte Carlo, weights", "Monte Carlo, crossbar")
+    assert table.rows == (("2 %", "5.0 %", "5.1 %", "4.9 %"), ("10 %", "25.0 %", "24.9 %", "26.0 %"))
     levels = torch.tensor([0.0, 0.02, 0.1])
     s = ds.read_noise_summary(levels, torch.tensor([0.0, 0.05, 0.25]), torch.tensor([0.0, 0.055, 0.24]), CONFIG,
                               shown=(0.02, 0.1))
@@ -110,3 +111,20 @@ def test_chip_noise_summary_by_hand():
     assert s["chip_a_jitter"] == pytest.approx(torch.tensor([1.1, 1.3]).std().item())
     with pytest.raises(ValueError, match="all zeros"):
         ds.chip_noise_summary(torch.zeros(2), exact, chip_a, chip_b)
+
+
+def test_shown_output_summary_follows_the_drawn_output():
+    ideal = torch.tensor([2.0, -1.0])                                  # typical output 1.5
+    chip_a = torch.tensor([[1.8, -1.0], [1.5, -1.0]])                  # output 0: time-mean 1.65, 0.35 below
+    chip_b = torch.tensor([[2.3, -1.0], [2.3, -1.0]])                  # 0.3 above
+    s = ds.shown_output_summary(ideal, chip_a, chip_b, 0)
+    assert s["shown"] == 1 and s["shown_a"] == pytest.approx(-0.35 / 1.5) and s["shown_b"] == pytest.approx(0.2)
+    assert s["shown_text"] == ("chip A's time-mean lies below the noise-free value by 23 % of the typical output "
+                               "and chip B's above it by 20 %")
+    s = ds.shown_output_summary(ideal, chip_a, torch.tensor([[2.0, -0.4], [2.0, -0.4]]), 1)   # 0.6 above
+    assert s["shown_text"] == ("chip A's time-mean lies on the noise-free value and chip B's above the noise-free "
+                               "value by 40 % of the typical output")
+    s = ds.shown_output_summary(ideal, chip_a, chip_a, 1)
+    assert s["shown_text"] == "both chips' time-means lie on the noise-free value (to 1 % of the typical output)"
+    with pytest.raises(ValueError, match="shown=2"):
+        ds.shown_output_summary(ideal, chip_a, chip_b, 2)

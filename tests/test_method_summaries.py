@@ -6,6 +6,7 @@ import torch
 
 from primekit.chip.memristor import Pairs
 from primekit.experiments import method_summaries as ms
+from primekit.inference.intervals import accuracy_interval, binomial_interval, paired_difference
 from primekit.snn.subnet import keep_count
 
 
@@ -24,7 +25,7 @@ def test_toy_summary_found_and_not_found():
 def test_nudged_loss_change_is_zero_and_guards_the_threshold():
     scores = torch.tensor([0.1, -0.9, 0.5, 0.3])          # keep half: |S| 0.9 and 0.5; gap to 0.3 is 0.2
     weights = torch.tensor([1.0, 2.0, 3.0, 4.0])
-    loss = lambda w: (w.sum() - 1.0) ** 2                  # noqa: E731
+    loss = lambda w: (w.sum() - 1.0) ** 2
     assert ms.nudged_loss_change(scores, weights, 0.5, loss, 0.05) == 0.0
     with pytest.raises(ValueError, match="eps=0.1"):
         ms.nudged_loss_change(scores, weights, 0.5, loss, 0.1)
@@ -56,7 +57,12 @@ def test_layer_keep_counts():
 def test_method_table_and_values():
     acc = {"weight-tuning": 0.9, "random-software": 0.1}
     sec = {"weight-tuning": 120.0, "random-software": 1.5}
-    assert ms.method_table(acc, sec).rows == (("Weight Tuning", "90.0%", "120.0"), ("Random Software", "10.0%", "1.5"))
+    assert ms.method_table(acc, sec).rows == (("Weight Tuning", "90.0 %", "120.0"), ("Random Software", "10.0 %", "1.5"))
+    intervals = {m: binomial_interval(round(1000 * a), 1000) for m, a in acc.items()}
+    table = ms.method_table(acc, sec, intervals)
+    assert table.header[2] == "95 % interval (Wilson)"
+    assert table.rows[0] == ("Weight Tuning", "90.0 %", (f"{100 * intervals['weight-tuning'].low:.1f} to "
+                             f"{100 * intervals['weight-tuning'].high:.1f} %"), "120.0")
     v = ms.method_values(acc, sec, ["weight-tuning"])
     assert v == {"train_minutes_total": 2.0, "acc_weight_tuning": 0.9, "seconds_weight_tuning": 120.0,
                  "acc_random_software": 0.1, "seconds_random_software": 1.5}
@@ -111,7 +117,57 @@ def test_released_comparison():
     c = ms.released_comparison(0.70, 0.65, 0.80, 0.78, "emulated N-MNIST", emulated=True)
     assert c["official_gap_pp"] == pytest.approx(-10.0)
     assert c["official_text"].endswith("released model is 10.0 percentage points below our network.")
-    assert "70.0% with equal-time frames and 65.0% with equal-count" in c["official_text"]
-    assert c["official_short"] == "it scores 70.0% on our emulated test split"
+    assert "70.0 % with equal-time frames and 65.0 % with equal-count" in c["official_text"]
+    assert c["official_short"] == "it scores 70.0 % on our emulated test split"
+    a, b = np.array([True] * 70 + [False] * 30), np.array([True] * 80 + [False] * 20)
+    paired = ms.released_comparison(0.70, 0.65, 0.80, 0.78, "emulated N-MNIST", True, paired_difference(a, b))
+    assert paired["official_text"].endswith(f"(paired on the same samples: {paired_difference(a, b)}).")
     above = ms.released_comparison(0.9, 0.9, 0.8, 0.8, "real N-MNIST", emulated=False)
-    assert "above" in above["official_text"] and above["official_short"] == "it scores 90.0% on our test split"
+    assert "above" in above["official_text"] and above["official_short"] == "it scores 90.0 % on our test split"
+
+
+def test_training_time_text_follows_the_measured_times():
+    text = ms.training_time_text({"weight-tuning": 285.0, "software-pruning": 391.0, "memristor-pruning": 290.0})
+    assert text == ("All trained methods take the same number of steps; per step, relative to Weight Tuning, Software "
+                    "Pruning took 1.4 times as long and Memristor Pruning took about as long")
+    faster = ms.training_time_text({"weight-tuning": 100.0, "software-pruning": 70.0, "memristor-pruning": 100.0})
+    assert "Software Pruning took 30 % less time and" in faster
+    with pytest.raises(ValueError, match="positive"):
+        ms.training_time_text({"weight-tuning": 0.0, "software-pruning": 1.0, "memristor-pruning": 1.0})
+
+
+def test_untrained_summary_and_text_tell_below_chance_from_chance():
+    labels = np.repeat(np.arange(10), 10)                      # balanced: 10 of each class
+    constant = np.full(100, 6)                                  # always class 6: exactly chance
+    s = ms.untrained_summary(constant, labels, 10)
+    assert s["top_class"] == 6 and s["top_share"] == 1.0 and s["independent"] == pytest.approx(0.1)
+    text = ms.untrained_text("R", s, binomial_interval(10, 100))
+    assert text.startswith("R predicts class 6 for 100 % of the test samples") and text.endswith("learned nothing")
+    # class 6 mostly, but never for the samples of class 6 itself: below chance
+    wrong = np.where(labels == 6, 1, 6)
+    s = ms.untrained_summary(wrong, labels, 10)
+    assert s["top_recall"] == 0.0 and s["top_others"] == 1.0
+    assert s["independent"] == pytest.approx(0.1)               # still 10 %: blind predictions would score it
+    interval = accuracy_interval(wrong == labels)               # 0 of 100
+    assert "below that" in ms.untrained_text("R", s, interval)
+    assert ms.untrained_text("R", s, interval).endswith(
+        "Its favourite answer, class 6, goes less often to the samples of class 6 (0 %) than to the others (100 %), "
+        "which is how it falls below chance")
+
+
+def test_difference_text_and_comparison_table():
+    a = np.array([True] * 90 + [False] * 10)
+    b = np.array([True] * 70 + [False] * 30)
+    ahead = paired_difference(a, b)
+    assert ms.difference_text("A", "B", ahead).startswith("A is ahead of B: +20.0 points")
+    assert ms.difference_text("B", "A", paired_difference(b, a)).startswith("B is behind A")
+    assert ms.difference_text("A", "A'", paired_difference(a, a)).startswith("this test set cannot tell A from A'")
+    table = ms.comparison_table({("A", "B"): ahead})
+    assert table.rows == (("A − B", "+20.0", f"{100 * ahead.low:+.1f} to {100 * ahead.high:+.1f}",
+                           f"{ahead.p_value:.2g}", "20 / 0"),)
+
+
+def test_chance_verdict():
+    assert ms.chance_verdict(binomial_interval(50, 1000), 0.1) == "below"
+    assert ms.chance_verdict(binomial_interval(100, 1000), 0.1) == "at"
+    assert ms.chance_verdict(binomial_interval(150, 1000), 0.1) == "above"

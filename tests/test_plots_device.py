@@ -8,16 +8,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from matplotlib.patches import Rectangle
 
-from primekit import plots  # noqa: E402
+from primekit import plots
 from primekit.chip import memristor
-from primekit.chip.memristor import MemristorConfig  # noqa: E402
-from primekit.experiments.conductance_mixture import MixtureFit  # noqa: E402
+from primekit.chip.memristor import MemristorConfig
+from primekit.experiments.conductance_mixture import MixtureFit
 
 CONFIG = MemristorConfig()
 
@@ -56,7 +56,7 @@ def test_crossbar_schematic_writes_the_hand_computed_currents():
     fig = plots.plot_crossbar_schematic(v, g_plus, g_minus)
     texts = [t.get_text() for t in fig.axes[0].texts]
     # pair 1: 0.2 (10 - 20) + 0 + 0.2 (15 - 5) = 0 uA; pair 2: 0.2 (20 - 10) + 0.2 (40 - 0) = 10 uA
-    assert "$I_{1}$ = 0.00 uA" in texts and "$I_{2}$ = 10.00 uA" in texts
+    assert "$I_{1}$ = 0.00 µA" in texts and "$I_{2}$ = 10.00 µA" in texts
     assert "$I^{+}_{2}$\n12.00" in texts  # 0.2 * 20 + 0.2 * 40
     with pytest.raises(ValueError, match="need voltages"):
         plots.plot_crossbar_schematic(torch.ones(2), g_plus, g_minus)
@@ -94,7 +94,7 @@ def test_noise_sweep_draws_percentages():
     fig = plots.plot_noise_sweep(levels, mean, spread, prediction=[0.0, 0.46])
     ax = fig.axes[0]
     assert np.allclose(ax.lines[0].get_ydata(), [0.0, 46.0])  # the prediction line, in %
-    markers = [line for line in ax.lines if line.get_marker() == "o"][0]
+    markers = next(line for line in ax.lines if line.get_marker() == "o")
     assert np.allclose(markers.get_xdata(), [0.0, 10.0]) and np.allclose(markers.get_ydata(), [0.0, 45.0])
     with pytest.raises(ValueError, match="same shape"):
         plots.plot_noise_sweep([0.1], [0.1, 0.2], [0.0])
@@ -122,7 +122,7 @@ def test_pair_joint_plots_each_pair_and_marks_the_reset_ones():
     kept, reset = (np.asarray(c.get_offsets()) for c in ax_after.collections)
     assert np.allclose(kept[:, 0], after.g_plus[keep].numpy()) and np.allclose(reset[:, 1], after.g_minus[~keep].numpy())
     assert ax_after.get_title() == "after pruning: 15 kept, 5 RESET"
-    assert "5 RESET pairs:\nboth cells near 0.5 uS" in [t.get_text() for t in ax_after.texts]
+    assert "5 RESET pairs:\nboth cells near 0.5 µS" in [t.get_text() for t in ax_after.texts]
     with pytest.raises(ValueError, match="before has 20 pairs but after has 5"):
         plots.plot_pair_joint(before, memristor.form((5,), CONFIG), CONFIG)
 
@@ -140,6 +140,21 @@ def test_conductance_mixture_draws_the_histogram_and_the_expected_counts():
     assert ax.get_yscale() == "log" and ax.get_legend().get_title().get_text() == "Gaussian mixture, BIC: 2"
     one = MixtureFit(means=(20.0,), stds=(1.0,), weights=(1.0,), bic=(3.0,), n_values=5)
     labels = [t.get_text() for t in plots.plot_conductance_mixture(values, one).axes[0].get_legend().get_texts()]
-    assert labels == ["5 cells", "1 component: 20.00 uS, std 1.00"]
+    assert labels == ["5 cells", "1 component: 20.00 µS, std 1.00"]
     with pytest.raises(ValueError, match="headroom=0 must be in"):
         plots.plot_conductance_mixture(values, fit, headroom=0)
+
+
+def test_chip_offsets_draw_each_outputs_time_mean_minus_ideal_in_percent():
+    ideal = torch.tensor([1.0, -1.0])                                   # typical output 1
+    chip = torch.tensor([[1.1, -0.9], [1.3, -0.7]])                     # time-means 1.2 and -0.8
+    fig = plots.plot_two_chips(ideal, {"chip A": chip, "chip B": chip.flip(0)}, shown=1)
+    ax_time, ax_offsets = fig.axes
+    assert np.allclose(ax_time.lines[1].get_ydata(), [-0.9, -0.7])     # output 2 over time on chip A
+    markers = [line for line in ax_offsets.lines if line.get_marker() == "o"]
+    assert np.allclose(markers[0].get_ydata(), [20.0, 20.0]) and np.allclose(markers[0].get_xdata(), [0.875, 1.875])
+    assert next(t.get_text() for t in ax_offsets.get_legend().get_texts()) == "chip A: mean |offset| 20 %"
+    with pytest.raises(ValueError, match="shown=2"):
+        plots.plot_two_chips(ideal, {"chip A": chip}, shown=2)
+    with pytest.raises(ValueError, match="all zeros"):
+        plots.plot_chip_offsets(torch.zeros(2), {"chip A": chip})

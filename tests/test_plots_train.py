@@ -6,13 +6,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
 
-from primekit import plots  # noqa: E402
-from primekit.experiments.training import History  # noqa: E402
+from primekit import plots
+from primekit.experiments.training import History
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +52,7 @@ def test_training_curves_draw_each_epoch_and_untrained_baselines_as_lines():
     assert np.array_equal(ax_loss.lines[0].get_ydata(), [2.0, 1.0])
     assert np.allclose(ax_acc.lines[0].get_ydata(), [40.0, 75.0])
     assert np.allclose(ax_acc.lines[1].get_ydata(), [12.0, 12.0])
-    assert np.array_equal(ax_acc.lines[1].get_xdata(), [1, 2])
+    assert np.array_equal(ax_acc.lines[1].get_xdata(), [0.5, 2.5])      # across the whole epoch axis
     assert np.allclose(ax_acc.lines[2].get_ydata(), [10.0, 10.0])
     assert [t.get_text() for t in ax_acc.get_legend().get_texts()] == ["tuned", "random (untrained)", "chance"]
 
@@ -87,10 +87,18 @@ def test_method_accuracies_draw_bars_values_spread_and_references():
     # the error bar spans the lowest to the highest repeat
     segments = ax.collections[0].get_segments()
     assert np.allclose(segments[0][:, 1], [88.0, 93.0])
-    diamond = [line for line in ax.lines if line.get_marker() == "D"][0]
+    diamond = next(line for line in ax.lines if line.get_marker() == "D")
     assert np.allclose(diamond.get_ydata(), [91.0])
     horizontal = sorted(float(line.get_ydata()[0]) for line in ax.lines if line.get_marker() != "D"
                         and len(set(np.asarray(line.get_ydata(), dtype=float))) == 1 and len(line.get_ydata()) == 2)
     assert horizontal == pytest.approx([10.0, 97.6])
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["same model without read noise", "paper", "chance"]
+
+
+def test_method_accuracies_draw_repeats_as_dots_beside_the_bar():
+    fig = plots.plot_method_accuracies({"A": 0.9, "B": 0.5}, spread={"A": (0.88, 0.92)}, repeats={"B": [0.48, 0.52]})
+    ax = fig.axes[0]
+    dots = next(line for line in ax.lines if line.get_marker() == "o")
+    assert np.allclose(dots.get_ydata(), [48.0, 52.0]) and np.allclose(dots.get_xdata(), [1.42, 1.42])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["repeated read-noise sequences"]

@@ -10,7 +10,7 @@ hand-made arrays.
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 
@@ -18,7 +18,7 @@ from primekit.chip import memristor
 from primekit.chip.memristor import MemristorConfig, Pairs
 from primekit.seeding import derive_seed, make_generator
 from primekit.snn.models import SOFTWARE_STD
-from primekit.tables import Table
+from primekit.tables import Table, percent
 
 
 def device_parameters(config: MemristorConfig) -> dict:
@@ -125,11 +125,11 @@ def weight_noise_monte_carlo(pairs: Pairs, levels: Sequence[float], config: Memr
 
 
 def read_noise_table(levels: Sequence[float], predicted: Mapping, weights_mc: Mapping, crossbar_mc: Mapping) -> Table:
-    """One row per read-noise level: the predicted weight noise and the two Monte Carlo checks (percent)."""
-    rows = [(f"{level:.0%}", f"{predicted[level]:.1%}", f"{weights_mc[level]:.1%}", f"{crossbar_mc[level]:.1%}")
+    """One row per read-noise level (per cell): the predicted equivalent weight noise and the two Monte Carlo checks
+    (on the weights, and on the crossbar's output), in percent."""
+    rows = [(percent(level, 0), percent(predicted[level]), percent(weights_mc[level]), percent(crossbar_mc[level]))
             for level in levels]
-    return Table.of(("read noise per cell", "equivalent weight noise (predicted)", "Monte Carlo, weights",
-                     "Monte Carlo, crossbar output"), rows)
+    return Table.of(("cell noise", "predicted", "Monte Carlo, weights", "Monte Carlo, crossbar"), rows)
 
 
 def chip_noise_summary(ideal: torch.Tensor, exact: torch.Tensor, chip_a: torch.Tensor, chip_b: torch.Tensor) -> dict:
@@ -148,6 +148,36 @@ def chip_noise_summary(ideal: torch.Tensor, exact: torch.Tensor, chip_a: torch.T
             "chip_a_offset": ((chip_a.mean(0) - ideal).abs().mean() / scale).item(),
             "chip_b_offset": ((chip_b.mean(0) - ideal).abs().mean() / scale).item(),
             "chip_a_jitter": (chip_a.std(0).mean() / scale).item()}
+
+
+def shown_output_summary(ideal: torch.Tensor, chip_a: torch.Tensor, chip_b: torch.Tensor, shown: int) -> dict:
+    """The output drawn over time (index ``shown``) on chips A and B (``ideal`` ``[out]``; chips ``[T, out]``).
+
+    Keys: ``shown`` (the output's number, from 1), ``shown_a``/``shown_b`` (time-mean minus noise-free value,
+    signed, relative to the typical output mean |ideal|, as :func:`primekit.plots.plot_chip_offsets` draws it)
+    and ``shown_text``, a clause such as "chip A's time-mean lies below the noise-free value by 21 % of the
+    typical output and chip B's above it by 5 %", so the sentence follows the figure.
+    """
+    if not 0 <= shown < ideal.numel():
+        raise ValueError(f"shown={shown!r} must index one of the {ideal.numel()} outputs")
+    scale = ideal.abs().mean().item()
+    if scale == 0:
+        raise ValueError("ideal is all zeros; relative offsets need a non-zero output")
+    a = ((chip_a[:, shown].mean() - ideal[shown]) / scale).item()
+    b = ((chip_b[:, shown].mean() - ideal[shown]) / scale).item()
+
+    def where(x, first):
+        if not round(100 * abs(x)):
+            return "on the noise-free value" if first else "on it"
+        side = "above" if x > 0 else "below"
+        return f"{side} the noise-free value by {percent(abs(x), 0)}" if first else f"{side} it by {percent(abs(x), 0)}"
+
+    text = f"chip A's time-mean lies {where(a, True)} of the typical output and chip B's {where(b, False)}"
+    if not round(100 * abs(a)):
+        text = f"chip A's time-mean lies on the noise-free value and chip B's {where(b, True)} of the typical output"
+    if not round(100 * abs(a)) and not round(100 * abs(b)):
+        text = "both chips' time-means lie on the noise-free value (to 1 % of the typical output)"
+    return {"shown": shown + 1, "shown_a": a, "shown_b": b, "shown_text": text}
 
 
 def read_noise_summary(levels: torch.Tensor, predicted: torch.Tensor, simulated: torch.Tensor,

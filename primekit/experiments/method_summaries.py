@@ -10,15 +10,16 @@ checks them on hand-made cases.
 from __future__ import annotations
 
 import math
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 
 from primekit.checks import check_number
 from primekit.chip.memristor import Pairs
+from primekit.inference.intervals import Interval, PairedDifference
 from primekit.snn.subnet import keep_count, topk_mask
-from primekit.tables import Table
+from primekit.tables import Table, percent
 
 #: The methods of the paper's Fig. 3e as the book names them.
 METHOD_NAMES = {"weight-tuning": "Weight Tuning", "software-pruning": "Software Pruning",
@@ -134,10 +135,104 @@ def layer_keep_counts(shapes: Mapping[str, Sequence[int]], keep_ratio: float = 0
 # ---------------------------------------------------------------------------------------------------
 
 
-def method_table(accuracies: Mapping[str, float], seconds: Mapping[str, float]) -> Table:
-    """One row per method: its name, test accuracy (percent) and training time (s)."""
-    rows = [(METHOD_NAMES.get(m, m), f"{accuracies[m]:.1%}", f"{seconds[m]:.1f}") for m in accuracies]
-    return Table.of(("method", "test accuracy", "training time (s)"), rows)
+def method_table(accuracies: Mapping[str, float], seconds: Mapping[str, float],
+                 intervals: Mapping[str, Interval] | None = None) -> Table:
+    """One row per method: its name, test accuracy (percent), its 95 % interval if given, training time (s)."""
+    if intervals is None:
+        rows = [(METHOD_NAMES.get(m, m), percent(accuracies[m]), f"{seconds[m]:.1f}") for m in accuracies]
+        return Table.of(("method", "test accuracy", "training time (s)"), rows)
+    rows = [(METHOD_NAMES.get(m, m), percent(accuracies[m]),
+             f"{100 * intervals[m].low:.1f} to {100 * intervals[m].high:.1f} %", f"{seconds[m]:.1f}") for m in accuracies]
+    return Table.of(("method", "test accuracy", "95 % interval (Wilson)", "training time (s)"), rows)
+
+
+def training_time_text(seconds: Mapping[str, float], reference: str = "weight-tuning",
+                       others: Sequence[str] = ("software-pruning", "memristor-pruning")) -> str:
+    """A sentence comparing the training time per step of ``others`` with ``reference`` (same number of steps).
+
+    Within 10 % counts as "about as long"; the wording follows the measured times, whichever way they go.
+    """
+    base = seconds[reference]
+    if not base > 0:
+        raise ValueError(f"seconds[{reference!r}]={base!r} must be positive to compare times")
+    parts = []
+    for method in others:
+        ratio = seconds[method] / base
+        how = ("about as long" if abs(ratio - 1) < 0.1 else
+               f"{ratio:.1f} times as long" if ratio > 1 else f"{percent(1 - ratio, 0)} less time")
+        parts.append(f"{METHOD_NAMES.get(method, method)} took {how}")
+    return (f"All trained methods take the same number of steps; per step, relative to "
+            f"{METHOD_NAMES.get(reference, reference)}, {' and '.join(parts)}")
+
+
+def untrained_summary(predictions, labels, n_classes: int) -> dict:
+    """What an untrained network predicts on a test split, beside chance.
+
+    "Chance" for a network whose predictions ignore the input is ``sum_c p_pred(c) p_true(c)``: 1 / n_classes on
+    a balanced test set, whatever it predicts. An accuracy clearly below that is not chance: the predictions
+    depend on the input, in a way that is wrong for the task.
+
+    Keys: ``top_class`` (the most predicted class), ``top_share`` (fraction of samples predicted as it),
+    ``top_recall`` (fraction of that class's samples predicted as it), ``top_others`` (fraction of the other
+    samples predicted as it), ``independent`` (the accuracy of predictions as frequent, but blind to the input).
+    """
+    predictions, labels = np.asarray(predictions).ravel(), np.asarray(labels).ravel()
+    if predictions.shape != labels.shape or predictions.size == 0:
+        raise ValueError(f"predictions ({predictions.size}) and labels ({labels.size}) must be equally long, not empty")
+    predicted = np.bincount(predictions, minlength=n_classes) / predictions.size
+    true = np.bincount(labels, minlength=n_classes) / labels.size
+    top = int(predicted.argmax())
+    is_top = labels == top
+    return {"top_class": top, "top_share": float(predicted[top]),
+            "top_recall": float((predictions[is_top] == top).mean()) if is_top.any() else float("nan"),
+            "top_others": float((predictions[~is_top] == top).mean()) if (~is_top).any() else float("nan"),
+            "independent": float(predicted @ true)}
+
+
+def untrained_text(name: str, summary: Mapping[str, float], interval: Interval) -> str:
+    """A sentence on an untrained network from :func:`untrained_summary` and the Wilson ``interval`` of its accuracy."""
+    head = (f"{name} predicts class {summary['top_class']} for {percent(summary['top_share'], 0)} of the test samples; "
+            f"predictions that frequent but blind to the input would score {percent(summary['independent'])}, and it "
+            f"scores {interval}")
+    verdict = chance_verdict(interval, summary["independent"])
+    if verdict == "below":
+        text = head + ", below that: its predictions depend on the input, but wrongly for this task"
+        if summary["top_recall"] < summary["top_others"]:
+            text += (f". Its favourite answer, class {summary['top_class']}, goes less often to the samples of class "
+                     f"{summary['top_class']} ({percent(summary['top_recall'], 0)}) than to the others "
+                     f"({percent(summary['top_others'], 0)}), which is how it falls below chance")
+        return text
+    if verdict == "above":
+        return head + ", above that: even untrained, its random features carry a little information about the digit"
+    return head + ", within what chance gives: it has learned nothing"
+
+
+def chance_verdict(interval: Interval, independent: float) -> str:
+    """"below", "above" or "at": where an accuracy's interval lies against the chance level ``independent``."""
+    if interval.high < independent:
+        return "below"
+    if interval.low > independent:
+        return "above"
+    return "at"
+
+
+def difference_text(name_a: str, name_b: str, difference: PairedDifference) -> str:
+    """A clause comparing two methods on the same test samples from their :class:`PairedDifference`."""
+    if difference.low > 0:
+        verdict = f"{name_a} is ahead of {name_b}"
+    elif difference.high < 0:
+        verdict = f"{name_a} is behind {name_b}"
+    else:
+        verdict = f"this test set cannot tell {name_a} from {name_b}"
+    return f"{verdict}: {difference}"
+
+
+def comparison_table(differences: Mapping[tuple[str, str], PairedDifference]) -> Table:
+    """One row per compared pair (labels A, B): A minus B in points, its paired 95 % interval, McNemar's p and
+    the samples only A and only B got right."""
+    rows = [(f"{a} − {b}", f"{100 * d.difference:+.1f}", f"{100 * d.low:+.1f} to {100 * d.high:+.1f}",
+             f"{d.p_value:.2g}", f"{d.only_a} / {d.only_b}") for (a, b), d in differences.items()]
+    return Table.of(("A − B", "points", "95 % interval", "McNemar p", "only A / only B right"), rows)
 
 
 def method_values(accuracies: Mapping[str, float], seconds: Mapping[str, float], trained: Sequence[str]) -> dict:
@@ -201,17 +296,19 @@ def chip_summary(chip_accuracies: Sequence[float], quiet_accuracy: float, quiet_
 
 
 def released_comparison(released_time: float, released_count: float, ours_time: float, ours_count: float,
-                        data_name: str, emulated: bool) -> dict:
+                        data_name: str, emulated: bool, paired: PairedDifference | None = None) -> dict:
     """The released model beside our Software Pruning network, on equal-time and equal-count frames.
 
     Keys: ``official_time``, ``official_count``, ``ours_count``, ``official_gap_pp`` (released minus ours on
-    equal-time frames), ``official_text`` (a paragraph) and ``official_short`` (a clause).
+    equal-time frames), ``official_text`` (a paragraph) and ``official_short`` (a clause). ``paired``, the
+    paired difference of the two on the same equal-time test samples, adds its interval to the paragraph.
     """
     gap = 100 * (released_time - ours_time)
-    text = (f"On our {data_name} test split the released model reaches {released_time:.1%} with equal-time frames and "
-            f"{released_count:.1%} with equal-count frames, against {ours_time:.1%} for our Software Pruning network "
-            f"(trained here, on equal-time frames; {ours_count:.1%} on equal-count frames). On equal-time frames the "
-            f"released model is {abs(gap):.1f} percentage points {'above' if gap >= 0 else 'below'} our network.")
-    short = f"it scores {released_time:.1%} on our {'emulated ' if emulated else ''}test split"
+    text = (f"On our {data_name} test split the released model reaches {percent(released_time)} with equal-time frames "
+            f"and {percent(released_count)} with equal-count frames, against {percent(ours_time)} for our Software "
+            f"Pruning network (trained here, on equal-time frames; {percent(ours_count)} on equal-count frames). On "
+            f"equal-time frames the released model is {abs(gap):.1f} percentage points {'above' if gap >= 0 else 'below'} "
+            "our network" + (f" (paired on the same samples: {paired})." if paired is not None else "."))
+    short = f"it scores {percent(released_time)} on our {'emulated ' if emulated else ''}test split"
     return {"official_time": released_time, "official_count": released_count, "ours_count": ours_count,
             "official_gap_pp": gap, "official_text": text, "official_short": short}

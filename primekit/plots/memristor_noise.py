@@ -30,7 +30,7 @@ def plot_filament_schematic(axes=None, *, seed: int = 0):
     from matplotlib.patches import FancyArrowPatch, Rectangle
 
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(8.0, 3.2), width_ratios=(3.1, 2.0))
+        fig, axes = plt.subplots(2, 1, figsize=(6.4, 6.0), height_ratios=(1.0, 1.0))
     ax_form, ax_read = axes
     fig = ax_form.figure
     rng = np.random.default_rng(seed)
@@ -55,30 +55,30 @@ def plot_filament_schematic(axes=None, *, seed: int = 0):
                                        (0.16, "thick filament:\nhigh conductance")]):
         x0 = 1.35 * k
         cell(ax_form, x0, width)
-        ax_form.text(x0 + 0.5, -0.08, text, ha="center", va="top", fontsize=8)
+        ax_form.text(x0 + 0.5, -0.08, text, ha="center", va="top", fontsize=9)
     ax_form.set_title("programming: every forming grows its own filament", fontsize=10)
-    ax_form.text(-0.08, 1.22, "top\nelectrode", ha="right", va="center", fontsize=7)
-    ax_form.text(-0.08, 0.65, "oxide\n(vacancies: dots)", ha="right", va="center", fontsize=7)
-    ax_form.text(-0.08, 0.07, "bottom\nelectrode", ha="right", va="center", fontsize=7)
-    ax_form.set_xlim(-0.75, 3.75)
+    ax_form.text(-0.08, 1.22, "top\nelectrode", ha="right", va="center", fontsize=9)
+    ax_form.text(-0.08, 0.65, "oxide\n(vacancies:\ndots)", ha="right", va="center", fontsize=9)
+    ax_form.text(-0.08, 0.07, "bottom\nelectrode", ha="right", va="center", fontsize=9)
+    ax_form.set_xlim(-0.95, 3.75)
     ax_form.set_ylim(-0.45, 1.4)
 
     cell(ax_read, 0.0, 0.09)
     traps = np.array([[0.25, 0.45], [0.78, 0.75], [0.3, 0.95], [0.72, 0.35]])
     ax_read.plot(*traps.T, "o", markersize=7, markerfacecolor="white", markeredgecolor="C0")
     ax_read.plot(*traps[1], "o", markersize=7, color="C0")
-    ax_read.text(traps[1, 0] + 0.09, traps[1, 1], "trapped\nelectron", fontsize=7, va="center")
+    ax_read.text(traps[1, 0] + 0.09, traps[1, 1], "trapped\nelectron", fontsize=9, va="center")
     ax_read.add_patch(FancyArrowPatch((0.5, 0.7), traps[1] - (0.04, 0), arrowstyle="->", mutation_scale=8,
                                       color="C0", connectionstyle="arc3,rad=-0.4"))
     ax_read.text(0.5, -0.08, "traps (circles) capture and\nrelease electrons;\nthermal noise adds jitter",
-                 ha="center", va="top", fontsize=8)
-    t = np.linspace(1.25, 2.25, 400)
+                 ha="center", va="top", fontsize=9)
+    t = np.linspace(1.35, 2.85, 400)
     telegraph = np.where(np.sin(23 * t) + 0.6 * np.sin(57 * t + 1) > 0.4, 0.08, 0.0)
     trace = 0.65 + telegraph + rng.normal(0, 0.012, t.size)
     ax_read.plot(t, trace, color="k", linewidth=0.8)
-    ax_read.text(1.75, 0.92, "read current over time", ha="center", fontsize=7)
+    ax_read.text(2.1, 0.92, "read current over time", ha="center", fontsize=9)
     ax_read.set_title("reading: the current fluctuates", fontsize=10)
-    ax_read.set_xlim(-0.1, 2.35)
+    ax_read.set_xlim(-0.95, 3.75)
     ax_read.set_ylim(-0.45, 1.4)
     for ax in axes:
         ax.set_aspect("equal")
@@ -108,7 +108,7 @@ def plot_crossbar_schematic(voltages, g_plus, g_minus, ax=None, *, vmax: float |
     if gp.shape != gm.shape or gp.ndim != 2 or gp.shape[0] != v.size:
         raise ValueError(f"need voltages [rows] and conductances [rows, pairs]; got {v.shape}, {gp.shape}, {gm.shape}")
     rows, pairs = gp.shape
-    fig, ax = _figure_and_axes(ax, figsize=(1.6 + 1.5 * pairs, 1.4 + 0.65 * rows))
+    fig, ax = _figure_and_axes(ax, figsize=(2.0 + 1.75 * pairs, 1.6 + 0.8 * rows))
     vmax = float(max(gp.max(), gm.max())) if vmax is None else vmax
     cmap = plt.get_cmap("viridis")
     x_of = {(j, s): 1.5 * j + 0.6 * s for j in range(pairs) for s in (0, 1)}
@@ -116,7 +116,7 @@ def plot_crossbar_schematic(voltages, g_plus, g_minus, ax=None, *, vmax: float |
     for i in range(rows):
         y = -i
         ax.plot([-0.4, right], [y, y], color="0.3", linewidth=1.0)
-        ax.text(-0.5, y, f"$V_{{{i + 1}}}$ = {v[i]:.2f} V", ha="right", va="center", fontsize=8)
+        ax.text(-0.5, y, f"$V_{{{i + 1}}}$ = {v[i]:.2f} V", ha="right", va="center", fontsize=9)
     for j in range(pairs):
         for s, (g, name) in enumerate(((gp, "+"), (gm, "-"))):
             x = x_of[(j, s)]
@@ -126,25 +126,25 @@ def plot_crossbar_schematic(voltages, g_plus, g_minus, ax=None, *, vmax: float |
                                        ec="k", linewidth=0.5, zorder=3))
             current = float(v @ g[:, j])
             ax.annotate("", xy=(x, -rows + 0.05), xytext=(x, -rows + 0.35),
-                        arrowprops=dict(arrowstyle="->", color="k", lw=0.8))
+                        arrowprops={"arrowstyle": "->", "color": "k", "lw": 0.8})
             ax.text(x, -rows - 0.05, f"$I^{{{name}}}_{{{j + 1}}}$\n{current:.2f}", ha="center", va="top",
-                    fontsize=7)
+                    fontsize=9)
         xm = 0.5 * (x_of[(j, 0)] + x_of[(j, 1)])
         out = float(v @ (gp[:, j] - gm[:, j]))
-        ax.text(xm, -rows - 0.75, f"$I_{{{j + 1}}}$ = {out:.2f} uA", ha="center", va="top", fontsize=8,
-                bbox=dict(boxstyle="round", fc="white", ec="0.5"))
-        ax.text(xm, 0.55, f"pair {j + 1}\n$G^+$   $G^-$", ha="center", va="bottom", fontsize=8)
-    ax.text(right + 0.1, -rows - 0.1, "column\ncurrents\n(uA)", fontsize=7, va="top")
+        ax.text(xm, -rows - 0.85, f"$I_{{{j + 1}}}$ = {out:.2f} µA", ha="center", va="top", fontsize=9,
+                bbox={"boxstyle": "round", "fc": "white", "ec": "0.5"})
+        ax.text(xm, 0.55, f"pair {j + 1}\n$G^+$   $G^-$", ha="center", va="bottom", fontsize=9)
+    ax.text(right + 0.1, -rows - 0.1, "column\ncurrents\n(µA)", fontsize=9, va="top")
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, vmax))
-    fig.colorbar(sm, ax=ax, shrink=0.7, label="cell conductance (uS)")
-    ax.set_xlim(-2.2, right + 0.7)
-    ax.set_ylim(-rows - 1.3, 1.3)
+    fig.colorbar(sm, ax=ax, shrink=0.7, label="cell conductance (µS)")
+    ax.set_xlim(-2.2, right + 0.9)
+    ax.set_ylim(-rows - 1.45, 1.3)
     ax.set_aspect("equal")
     ax.axis("off")
     return fig
 
 
-def plot_conductance_map(g, ax=None, *, title: str | None = None, label: str = "conductance (uS)",
+def plot_conductance_map(g, ax=None, *, title: str | None = None, label: str = "conductance (µS)",
                          vmin: float | None = None, vmax: float | None = None):
     """Heatmap of an array of cell conductances, ``[rows, columns]`` in uS, with a colour bar.
 
@@ -163,7 +163,7 @@ def plot_conductance_map(g, ax=None, *, title: str | None = None, label: str = "
     return fig
 
 
-def plot_histogram_with_normal(values, ax=None, *, unit: str = "uS", quantity: str = "conductance",
+def plot_histogram_with_normal(values, ax=None, *, unit: str = "µS", quantity: str = "conductance",
                                bins: int = 60, color: str = "C0", title: str | None = None):
     """Histogram (as a density) of ``values`` with the normal fitted by their mean and std overlaid.
 
@@ -189,8 +189,8 @@ def plot_histogram_with_normal(values, ax=None, *, unit: str = "uS", quantity: s
             label=f"fitted normal\nmean {mean:.2f} {unit}, std {std:.2f} {unit}")
     ax.set_xlabel(f"{quantity} ({unit})")
     ax.set_ylabel(f"density (per {unit})")
-    ax.legend(loc="upper left", fontsize=8)
-    ax.set_ylim(top=ax.get_ylim()[1] * 1.3)
+    ax.legend(loc="upper left")
+    ax.set_ylim(top=ax.get_ylim()[1] * 1.45)
     if title:
         ax.set_title(title)
     return fig
@@ -214,7 +214,7 @@ def plot_pair_histograms(before, after, config, axes=None, *, bins: int = 80):
         The matplotlib Figure.
     """
     if axes is None:
-        fig, axes = plt.subplots(2, 2, figsize=(8.0, 5.6), sharex="row", sharey="row")
+        fig, axes = plt.subplots(2, 2, figsize=(7.4, 5.8), sharex="row", sharey="row")
     axes = np.asarray(axes)
     fig = axes.flat[0].figure
     g_bins = np.linspace(config.g_min_us, config.g_max_us, bins + 1)
@@ -228,21 +228,21 @@ def plot_pair_histograms(before, after, config, axes=None, *, bins: int = 80):
         ax_g.hist(_to_numpy(pairs.g_minus).ravel(), bins=g_bins, histtype="step", linewidth=1.2, color="C1",
                   label="$G^-$")
         ax_g.set_title(name)
-        ax_g.set_xlabel("cell conductance (uS)")
+        ax_g.set_xlabel("cell conductance (µS)")
         ax_g.set_yscale("log")
         ax_g.legend(loc="upper right")
         ax_w.hist(_to_numpy(pairs.weights(config)).ravel(), bins=w_bins, color="C2", alpha=0.8)
-        ax_w.set_xlabel(f"weight $w$ = {config.weight_scale:g} x ($G^+ - G^-$ in uS)")
+        ax_w.set_xlabel(f"weight $w$ = {config.weight_scale:g} × ($G^+ - G^-$ in µS)")
         ax_w.set_yscale("log")
         if pairs.reset is not None and bool(_to_numpy(pairs.reset).any()):
             n_reset = int(_to_numpy(pairs.reset).sum())
             ax_g.annotate(f"RESET cells\n({2 * n_reset:,})", xy=(config.g_reset_us, 0.5 * ax_g.get_ylim()[1]),
                           xytext=(config.g_reset_us + 0.12 * (config.g_max_us - config.g_min_us),
                                   0.5 * ax_g.get_ylim()[1]),
-                          va="center", fontsize=8, arrowprops=dict(arrowstyle="->", lw=0.8))
+                          va="center", fontsize=9, arrowprops={"arrowstyle": "->", "lw": 0.8})
             ax_w.annotate(f"RESET pairs\n({n_reset:,})", xy=(0.0, 0.5 * ax_w.get_ylim()[1]),
-                          xytext=(0.35 * w_lim, 0.5 * ax_w.get_ylim()[1]), va="center", fontsize=8,
-                          arrowprops=dict(arrowstyle="->", lw=0.8))
+                          xytext=(0.35 * w_lim, 0.5 * ax_w.get_ylim()[1]), va="center", fontsize=9,
+                          arrowprops={"arrowstyle": "->", "lw": 0.8})
     axes[0, 0].set_ylabel("cells")
     axes[1, 0].set_ylabel("pairs")
     return fig
@@ -267,8 +267,8 @@ def plot_mean_vs_spread(cycles, ax=None, *, title: str | None = None):
     mean, std = cycles.mean(axis=0), cycles.std(axis=0, ddof=1)
     ax.scatter(mean, std, s=14, color="C0", edgecolor="k", linewidth=0.3,
                label=f"{cycles.shape[1]} cells, {cycles.shape[0]:,} cycles each")
-    ax.set_xlabel("mean conductance over cycles (uS)")
-    ax.set_ylabel("std over cycles (uS)")
+    ax.set_xlabel("mean conductance over cycles (µS)")
+    ax.set_ylabel("std over cycles (µS)")
     ax.set_ylim(0, max(float(std.max()) * 1.5, 1e-9))
     ax.legend(loc="lower right")
     if title:
@@ -276,7 +276,7 @@ def plot_mean_vs_spread(cycles, ax=None, *, title: str | None = None):
     return fig
 
 
-def plot_read_traces(traces, ax=None, *, xlabel: str = "read number (reads)", ylabel: str = "conductance (uS)",
+def plot_read_traces(traces, ax=None, *, xlabel: str = "read number (reads)", ylabel: str = "conductance (µS)",
                      title: str | None = None, linewidth: float = 0.4):
     """Conductance of several cells over repeated reads (or programming cycles), one line per cell.
 
@@ -369,9 +369,79 @@ def plot_chip_outputs(outputs_by_label: dict, ax=None, *, ideal: float | None = 
         ax.axhline(float(out.mean()), color=f"C{k % 8}", linestyle=":", linewidth=1.2)
     ax.set_xlabel("timestep (= one read of the chip)")
     ax.set_ylabel(ylabel)
-    ax.legend(loc="best", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if title:
         ax.set_title(title)
+    return fig
+
+
+def plot_chip_offsets(ideal, outputs_by_label: dict, ax=None, *, shown: int | None = None,
+                      title: str | None = None):
+    """Every output's time-mean on several chips minus its noise-free value, in % of the typical output.
+
+    The typical output is the mean |ideal|; an output's offset is what averaging over time leaves of the
+    chip's error (programming noise). One marker per output and chip; ``shown`` (an output index, optional)
+    is shaded, e.g. the output drawn over time by :func:`plot_chip_outputs`.
+
+    Args:
+        ideal: noise-free outputs, shape ``[out]``.
+        outputs_by_label: label -> a chip's outputs per timestep, shape ``[T, out]``.
+        ax: axes to draw into; a new figure when None.
+        shown: index of an output to shade.
+        title: optional title.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    ideal = _to_numpy(ideal).astype(float).ravel()
+    scale = float(np.abs(ideal).mean())
+    if scale == 0:
+        raise ValueError("ideal is all zeros; offsets are relative to the mean |ideal| output")
+    fig, ax = _figure_and_axes(ax)
+    x = np.arange(1, ideal.size + 1)
+    width = 0.5 / max(len(outputs_by_label), 1)
+    for k, (label, outputs) in enumerate(outputs_by_label.items()):
+        outputs = _matrix(outputs, label, "[T, out]")
+        if outputs.shape[1] != ideal.size:
+            raise ValueError(f"{label!r} has {outputs.shape[1]} outputs; ideal has {ideal.size}")
+        offset = 100 * (outputs.mean(axis=0) - ideal) / scale
+        shift = (k - (len(outputs_by_label) - 1) / 2) * width
+        ax.plot(x + shift, offset, "o", color=f"C{k % 8}", markersize=5,
+                label=f"{label}: mean |offset| {np.abs(offset).mean():.0f} %")
+        ax.vlines(x + shift, 0, offset, color=f"C{k % 8}", linewidth=1.0)
+    ax.axhline(0, color="k", linestyle="--", linewidth=1.0)
+    if shown is not None:
+        ax.axvspan(shown + 1 - 0.45, shown + 1 + 0.45, color="0.85", zorder=0)
+    ax.set_xticks(x)
+    ax.set_xlabel("output (neuron)")
+    ax.set_ylabel("time-mean minus noise-free\n(% of the typical output)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncols=2)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_two_chips(ideal, outputs_by_label: dict, shown: int, *, ylabel: str = "layer output (membrane units)"):
+    """Two stacked panels: output ``shown`` over timesteps on each chip (:func:`plot_chip_outputs`), and every
+    output's time-mean offset on each chip (:func:`plot_chip_offsets`).
+
+    Args:
+        ideal: noise-free outputs, shape ``[out]``.
+        outputs_by_label: label -> a chip's outputs per timestep, shape ``[T, out]``.
+        shown: index of the output drawn over time.
+        ylabel: label of the top panel's output axis, with units.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    ideal = _to_numpy(ideal).astype(float).ravel()
+    if not 0 <= shown < ideal.size:
+        raise ValueError(f"shown={shown!r} must index one of the {ideal.size} outputs")
+    fig, axes = plt.subplots(2, 1, figsize=(7.0, 7.0), height_ratios=(1.2, 1.0))
+    plot_chip_outputs({label: _to_numpy(out)[:, shown] for label, out in outputs_by_label.items()}, ax=axes[0],
+                      ideal=float(ideal[shown]), ylabel=ylabel, title=f"output {shown + 1} at every timestep")
+    plot_chip_offsets(ideal, outputs_by_label, ax=axes[1], shown=shown,
+                      title=f"all {ideal.size} outputs, averaged over time")
     return fig
 
 

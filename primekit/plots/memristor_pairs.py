@@ -57,7 +57,7 @@ def plot_pair_joint(before, after, config, axes=None, *, marker_size: float = 14
         if reset.any():
             ax.scatter(g_plus[reset], g_minus[reset], s=marker_size, marker="x", color=RESET_COLOR, linewidth=0.9,
                        zorder=4)
-            ax.annotate(f"{int(reset.sum())} RESET pairs:\nboth cells near {config.g_reset_us:g} uS",
+            ax.annotate(f"{int(reset.sum())} RESET pairs:\nboth cells near {config.g_reset_us:g} µS",
                         xy=(config.g_reset_us + 0.02 * span, config.g_reset_us + 0.02 * span),
                         xytext=(lo + 0.22 * span, lo + 0.06 * span), fontsize=9, color=RESET_COLOR, va="center",
                         arrowprops={"arrowstyle": "->", "lw": 0.8, "color": RESET_COLOR})
@@ -66,11 +66,11 @@ def plot_pair_joint(before, after, config, axes=None, *, marker_size: float = 14
         ax.set_xlim(lo - 0.03 * span, hi)      # a margin: the RESET pairs sit in the corner
         ax.set_ylim(lo - 0.03 * span, hi)
         ax.set_aspect("equal")
-        ax.set_xlabel("$G^+$ (uS)")
+        ax.set_xlabel("$G^+$ (µS)")
     n, n_reset = _to_numpy(before.g_plus).size, int(_reset_mask(after).sum())
     ax_before.set_title(f"before pruning: {n} pairs")
     ax_after.set_title(f"after pruning: {n - n_reset} kept, {n_reset} RESET")
-    ax_before.set_ylabel("$G^-$ (uS)")
+    ax_before.set_ylabel("$G^-$ (µS)")
     return fig
 
 
@@ -108,18 +108,18 @@ def plot_conductance_mixture(values, fit, ax=None, *, edges=None, bins: int = 80
     if fit.components > 1:
         total_label = f"sum of the {fit.components} components"
     else:
-        total_label = f"1 component: {fit.means[0]:.2f} uS, std {fit.stds[0]:.2f}"
+        total_label = f"1 component: {fit.means[0]:.2f} µS, std {fit.stds[0]:.2f}"
     ax.stairs(expected.sum(axis=0), edges, color="k", linewidth=1.0, label=total_label, zorder=3)
     if fit.components > 1:  # dashed on top of the sum, which they follow wherever the others are negligible
         for k, component in enumerate(expected):
             ax.stairs(component, edges, color=f"C{k + 1}", linestyle="--", linewidth=1.6, zorder=4,
-                      label=f"{fit.means[k]:.2f} uS, std {fit.stds[k]:.2f} ({fit.weights[k]:.0%})")
+                      label=f"{fit.means[k]:.2f} µS, std {fit.stds[k]:.2f} ({fit.weights[k]:.0%})")
     ax.set_yscale("log")
     bottom = 0.5
     top_data = max(float(counts.max()), float(expected.sum(axis=0).max()), 1.0)
     ax.set_ylim(bottom, bottom * (top_data / bottom) ** (1 / headroom))
     ax.set_xlim(edges[0], edges[-1])
-    ax.set_xlabel("cell conductance (uS)")
+    ax.set_xlabel("cell conductance (µS)")
     ax.set_ylabel(f"{what} per bin")
     ax.legend(loc="upper right", fontsize=9, title=f"Gaussian mixture, BIC: {fit.components}", title_fontsize=9)
     if title:

@@ -20,7 +20,7 @@ def plot_mask_training(losses, magnitudes, masks, axes=None, *, reference=None,
         losses: loss at each step, shape ``[S + 1]``.
         magnitudes: score magnitudes ``|S|`` at each step, shape ``[S + 1, n]`` (weights flattened).
         masks: keep decisions at each step, shape ``[S + 1, n]`` (bool or 0/1).
-        axes: three axes; a new 1 x 3 figure when None.
+        axes: three axes; a new figure of three stacked panels when None.
         reference: optional mask the scores should find, shape ``[n]`` (e.g. a planted subnet): the
             middle panel colours weights by it and the right panel sorts its rows by it.
         loss_label: label of the loss axis, with units.
@@ -39,7 +39,7 @@ def plot_mask_training(losses, magnitudes, masks, axes=None, *, reference=None,
     if reference is not None and reference.shape[0] != n:
         raise ValueError(f"reference has {reference.shape[0]} entries, the layer {n} weights")
     if axes is None:
-        fig, axes = plt.subplots(1, 3, figsize=(12.0, 3.6))
+        fig, axes = plt.subplots(3, 1, figsize=(7.0, 8.4), height_ratios=(0.8, 1.0, 1.0))
     axes = np.asarray(axes).ravel()
     fig = axes[0].figure
     steps = np.arange(losses.shape[0])
@@ -60,7 +60,8 @@ def plot_mask_training(losses, magnitudes, masks, axes=None, *, reference=None,
     ax_scores.plot(steps, threshold, color="k", linestyle="--", linewidth=1.2)
     names = ("in the planted subnet", "not in it") if reference is not None else ("kept at the end", "pruned at the end")
     ax_scores.legend([Line2D([], [], color="C0"), Line2D([], [], color="C1"),
-                      Line2D([], [], color="k", linestyle="--")], [*names, "keep threshold"], loc="upper left")
+                      Line2D([], [], color="k", linestyle="--")], [*names, "keep threshold"],
+                     loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3)
     ax_scores.set_xlabel("optimiser step (updates)")
     ax_scores.set_ylabel("score magnitude |S| (a.u.)")
     order = np.arange(n) if reference is None else np.argsort(~reference, kind="stable")
@@ -72,7 +73,8 @@ def plot_mask_training(losses, magnitudes, masks, axes=None, *, reference=None,
     else:
         ax_mask.set_ylabel("weight (index)")
     ax_mask.set_xlabel("optimiser step (updates)")
-    ax_mask.set_title("mask: dark = kept, white = pruned", fontsize=9)
+    ax_mask.set_title("mask: dark = kept, white = pruned")
+    ax_mask.set_xlim(ax_loss.get_xlim())
     ax_mask.grid(False)
     return fig
 
@@ -86,7 +88,8 @@ def plot_training_curves(histories: dict, axes=None, *, chance: float | None = N
     Args:
         histories: label -> an object with ``loss`` (mean training cross-entropy per epoch, nats) and
             ``test_accuracy`` (fraction per epoch), e.g. :class:`primekit.experiments.training.History`.
-        axes: two axes; a new 1 x 2 figure when None.
+        axes: two axes (loss, accuracy); a new figure of two stacked panels when None. The legend, under the
+            accuracy panel, serves both.
         chance: optional chance accuracy (fraction), drawn as a grey line.
 
     Returns:
@@ -95,7 +98,7 @@ def plot_training_curves(histories: dict, axes=None, *, chance: float | None = N
     from matplotlib.ticker import MaxNLocator
 
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(10.0, 3.8))
+        fig, axes = plt.subplots(2, 1, figsize=(7.0, 6.4), sharex=True)
     axes = np.asarray(axes).ravel()
     fig = axes[0].figure
     ax_loss, ax_acc = axes
@@ -109,18 +112,19 @@ def plot_training_curves(histories: dict, axes=None, *, chance: float | None = N
             ax_loss.plot(epochs, loss, marker="o", markersize=3, color=color, label=label)
             ax_acc.plot(epochs, accuracy, marker="o", markersize=3, color=color, label=label)
         elif accuracy.size:
-            ax_acc.plot([1, longest], [accuracy[-1]] * 2, linestyle=":", color=color, label=f"{label} (untrained)")
+            ax_acc.plot([0.5, longest + 0.5], [accuracy[-1]] * 2, linestyle=":", color=color,
+                        label=f"{label} (untrained)")
     if chance is not None:
         ax_acc.axhline(100 * chance, color="0.5", linewidth=0.8, label="chance")
     for ax in (ax_loss, ax_acc):
-        ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax_loss.set_ylabel("training loss (cross-entropy, nats)")
+        ax.set_xlim(0.5, longest + 0.5)
+    ax_acc.set_xlabel("epoch")
+    ax_loss.set_ylabel("training loss\n(cross-entropy, nats)")
     ax_loss.set_ylim(bottom=0)
-    ax_loss.legend(loc="upper right")
     ax_acc.set_ylabel("test accuracy (%)")
     ax_acc.set_ylim(0, 100)
-    ax_acc.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
+    ax_acc.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=3)
     return fig
 
 
@@ -149,7 +153,7 @@ def plot_kept_fractions(fractions: dict, ax=None, *, title: str | None = None):
     ax.set_xlabel("layer")
     ax.set_ylabel("weights kept (%)")
     ax.set_ylim(0, 115)
-    ax.legend(loc="upper center", ncols=min(len(fractions), 3), fontsize=8)
+    ax.legend(loc="upper center", ncols=min(len(fractions), 3))
     if title:
         ax.set_title(title)
     return fig
@@ -193,21 +197,23 @@ def plot_kept_by_magnitude(weights: dict, masks: dict, ax=None, *, bins: int = 1
     ax.set_ylabel("weights kept (%)")
     ax.set_xlim(0, 100)
     ax.set_ylim(0, 100)
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", ncols=2)
     if title:
         ax.set_title(title)
     return fig
 
 
-def plot_method_accuracies(accuracies: dict, ax=None, *, spread: dict | None = None, noiseless: dict | None = None,
-                           references: dict | None = None, chance: float | None = None, colors: dict | None = None,
-                           title: str | None = None):
+def plot_method_accuracies(accuracies: dict, ax=None, *, spread: dict | None = None, repeats: dict | None = None,
+                           noiseless: dict | None = None, references: dict | None = None, chance: float | None = None,
+                           colors: dict | None = None, title: str | None = None):
     """Test accuracy (in %) of several methods as bars, with their values written on top.
 
     Args:
         accuracies: label -> accuracy (fraction).
         ax: axes to draw into; a new figure when None.
-        spread: label -> (lowest, highest) accuracy over repeats (fractions), drawn as an error bar.
+        spread: label -> (low, high) (fractions), drawn as an error bar, e.g. a 95 % confidence interval.
+        repeats: label -> accuracies of repeated evaluations (fractions, e.g. other read-noise sequences),
+            drawn as small grey dots beside the bar.
         noiseless: label -> the same model's accuracy without read noise (fraction), an open diamond.
         references: legend text -> accuracy (fraction) drawn as a dashed horizontal line (e.g. a
             paper's number).
@@ -226,19 +232,27 @@ def plot_method_accuracies(accuracies: dict, ax=None, *, spread: dict | None = N
     values = 100 * np.array([accuracies[k] for k in labels], dtype=float)
     colors = colors or {}
     ax.bar(x, values, width=0.65, color=[colors.get(k, f"C{i % 8}") for i, k in enumerate(labels)])
-    for xi, v in zip(x, values):  # the value inside its bar (above it when the bar is too short)
-        inside = v >= 12
-        ax.text(xi, 0.5 * v if inside else v + 1.5, f"{v:.1f} %", ha="center", va="center" if inside else "bottom",
-                fontsize=9, color="white" if inside else "k", fontweight="bold" if inside else "normal")
+    tops = {k: 100 * (spread or {}).get(k, (0.0, 0.0))[1] for k in labels}
+    for xi, v, label in zip(x, values, labels):  # the value inside its bar (above it and its error bar when short)
+        inside = v >= 25
+        ax.text(xi, 0.5 * v if inside else max(v, tops[label]) + 1.5, f"{v:.1f} %", ha="center",
+                va="center" if inside else "bottom", fontsize=9, color="white" if inside else "k",
+                fontweight="bold" if inside else "normal")
+    handles, names = [], []
     for label, (low, high) in (spread or {}).items():
         i, v = labels.index(label), 100 * accuracies[label]
         ax.errorbar([i], [v], yerr=[[v - 100 * low], [100 * high - v]], color="k", capsize=3, linewidth=1.0)
-    handles, names = [], []
+    for label, values in (repeats or {}).items():
+        i = labels.index(label)
+        ax.plot([i + 0.42] * len(values), 100 * np.asarray(values, dtype=float), marker="o", markersize=3.5,
+                color="0.35", linestyle="none")
+        handles, names = [Line2D([], [], marker="o", markersize=3.5, color="0.35", linestyle="none")], \
+            ["repeated read-noise sequences"]
     for label, value in (noiseless or {}).items():
         ax.plot([labels.index(label)], [100 * value], marker="D", markersize=6, markerfacecolor="white",
                 markeredgecolor="k", linestyle="none")
-        handles, names = [Line2D([], [], marker="D", markerfacecolor="white", markeredgecolor="k",
-                                 linestyle="none")], ["same model without read noise"]
+        handles.append(Line2D([], [], marker="D", markerfacecolor="white", markeredgecolor="k", linestyle="none"))
+        names.append("same model without read noise")
     for i, (text, value) in enumerate((references or {}).items()):
         line = ax.axhline(100 * value, color="k", linestyle=("--", "-.", ":")[i % 3], linewidth=1.0)
         handles.append(line)
@@ -250,7 +264,7 @@ def plot_method_accuracies(accuracies: dict, ax=None, *, spread: dict | None = N
     ax.set_ylabel("test accuracy (%)")
     ax.set_ylim(0, 112)
     if handles:
-        ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, fontsize=8)
+        ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2)
     if title:
         ax.set_title(title)
     return fig
