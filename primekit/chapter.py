@@ -14,13 +14,15 @@ IPython alone, so primekit works without the book's packages.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
+
+import numpy as np
 
 from primekit import profiles
 from primekit.data.datasets import SOURCE_NAMES
 from primekit.seeding import derive_seed, seed_everything
-
 
 #: MyST-NB's prefix of glued, hidden outputs (``myst_nb.ext.glue.GLUE_PREFIX``; tests/test_chapter.py checks it).
 GLUE_PREFIX = "application/papermill.record/"
@@ -69,10 +71,23 @@ class Chapter:
         display({GLUE_PREFIX + kind: data for kind, data in bundle.items()}, raw=True, metadata=metadata)
         return value
 
-    def glue_values(self, values: Mapping[str, Any], prefix: str = "") -> None:
-        """Glue every ``name: value`` of ``values`` (names prefixed by ``prefix``)."""
+    def glue_values(self, values: Mapping[str, Any], prefix: str = "", *, percent: bool = False) -> None:
+        """Glue every ``name: value`` of ``values`` (names prefixed by ``prefix``).
+
+        ``percent=True`` also glues every float as ``<name>_pct``, 100 times it: the text then writes
+        ``{glue:text}`x_pct:.1f` %`` ("96.3 %"; Python's ``:.1%`` format gives "96.3%", without the space).
+        """
         for name, value in values.items():
             self.glue(f"{prefix}{name}", value)
+            if percent and isinstance(value, (float, np.floating)):
+                self.glue(f"{prefix}{name}_pct", 100 * float(value))
+
+    def glue_figure(self, name: str, fig) -> None:
+        """Glue a figure for ``{glue:figure}`` and close it, so the cell does not show it a second time."""
+        import matplotlib.pyplot as plt
+
+        self.glue(name, fig)
+        plt.close(fig)
 
     def runtime_s(self) -> float:
         """Seconds since the chapter started."""

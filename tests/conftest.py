@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import matplotlib
 import numpy as np
 import pytest
 import torch
@@ -29,7 +30,7 @@ def isolated_environment(tmp_path, monkeypatch):
     developer happens to have exported. The source-hash cache is cleared before and after, so a test
     that monkeypatches the package folder cannot leak its hash into the next test. Torch's and NumPy's global
     random states are seeded at the start of every test (unseeded draws do not depend on the order of the
-    tests) and restored afterwards, with torch's thread count and default dtype.
+    tests) and restored afterwards, with torch's thread count and default dtype, and matplotlib's rcParams.
     """
     data_root = tmp_path / "primekit-data"
     data_root.mkdir()
@@ -40,7 +41,8 @@ def isolated_environment(tmp_path, monkeypatch):
     saved = torch.get_rng_state(), torch.get_num_threads(), torch.get_default_dtype(), np.random.get_state()
     torch.manual_seed(0)
     np.random.seed(0)
-    yield data_root
+    with matplotlib.rc_context():  # a test that applies primekit's figure style does not restyle later tests
+        yield data_root
     torch.set_rng_state(saved[0])
     torch.set_num_threads(saved[1])
     torch.set_default_dtype(saved[2])

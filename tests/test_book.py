@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from primekit import pages
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "_build" / "test"
 HTML = OUT / "_build" / "html"
@@ -127,3 +129,10 @@ def test_long_loops_report_one_line_each_not_bar_states(built_book):
     pages = {html.name: html.read_text() for html in (built_book / "book").glob("*.html")}
     for name, page in pages.items():
         assert "%|" not in page, f"{name} shows progress-bar states"
+
+
+def test_pages_pass_the_reader_check(built_book):
+    """No raw Markdown table, machine path, cache log, visible glue call or ASCII unit; every figure fits the
+    column with fonts of 9 pt or more (primekit.pages)."""
+    problems = pages.check_pages(built_book, toc_pages(), forbidden=(str(ROOT),))
+    assert not problems, "\n".join(str(p) for p in problems)

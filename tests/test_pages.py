@@ -77,6 +77,7 @@ def test_figures_too_wide_too_small_or_not_recorded(tmp_path):
 
 
 def test_figure_png_is_shown_at_its_design_size_and_records_its_smallest_font():
+    plt.style.use("default")   # the 5 in design width holds every label only with matplotlib's default margins
     fig, ax = plt.subplots(figsize=(5.0, 3.0))
     ax.set_title("title", fontsize=12)
     ax.set_xlabel("x (ms)", fontsize=9.5)

@@ -16,13 +16,15 @@ from ._base import (  # noqa: F401 (used by tests and notebooks)
     _to_numpy,
     use_style,
 )
-from .early_stop import *  # noqa: F401,F403
-from .energy import *  # noqa: F401,F403
-from .event_data import *  # noqa: F401,F403
-from .inpainting import *  # noqa: F401,F403
-from .lif_neurons import *  # noqa: F401,F403
-from .memristor_noise import *  # noqa: F401,F403
-from .memristor_pairs import *  # noqa: F401,F403
-from .noise_robustness import *  # noqa: F401,F403
+from .early_stop import *
+from .energy import *
+from .event_data import *
+from .event_frames import *
+from .inpainting import *
+from .lif_neurons import *
+from .memristor_chips import *
+from .memristor_noise import *
+from .memristor_pairs import *
+from .noise_robustness import *
 from .render import figure_png, smallest_font_pt  # noqa: F401
-from .subnet_scoring import *  # noqa: F401,F403
+from .subnet_scoring import *

@@ -6,7 +6,7 @@ The functions take plain results (the ``Quality`` rows, sweeps and energy rows o
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
