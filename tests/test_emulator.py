@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+import torch
 
 from primekit.data.emulator import (
     EmulatorConfig,
+    _blurred_canvas,
     displacement_px,
     emulate,
     minimum_jerk,
@@ -144,3 +148,21 @@ def test_bad_digits_raise():
         emulate(np.zeros((2, 27, 27)), show_progress=False)
     with pytest.raises(ValueError, match=r"\[0, 255\]"):
         emulate(np.full((1, 28, 28), 300), show_progress=False)
+
+
+def test_a_digits_blur_does_not_depend_on_the_digits_beside_it(digits):
+    # conv2d chose its algorithm by batch size, so a digit alone in its chunk was blurred 1 ulp differently
+    images = digits[0]
+    config = EmulatorConfig()
+    together = _blurred_canvas(images, config.blur_px)
+    for i in (0, 6, len(images) - 1):
+        alone = _blurred_canvas(images[i:i + 1], config.blur_px)
+        assert torch.equal(alone[0], together[i])
+    # and it is the Gaussian blur conv2d computes, up to float32 rounding
+    radius = max(1, math.ceil(3 * config.blur_px))
+    offsets = torch.arange(-radius, radius + 1, dtype=torch.float64)
+    kernel = torch.exp(-0.5 * (offsets / config.blur_px) ** 2)
+    kernel = kernel / kernel.sum()
+    ink = torch.nn.functional.pad(torch.as_tensor(images, dtype=torch.float64)[:, None] / 255.0, (4,) * 4)
+    expected = torch.nn.functional.conv2d(ink, (kernel[:, None] * kernel[None, :])[None, None], padding=radius)
+    assert torch.allclose(together.double(), expected, atol=1e-6)

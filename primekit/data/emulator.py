@@ -156,9 +156,22 @@ def _blurred_canvas(digits: np.ndarray, blur_px: float) -> torch.Tensor:
         offsets = torch.arange(-radius, radius + 1, dtype=torch.float32)
         kernel = torch.exp(-0.5 * (offsets / blur_px) ** 2)
         kernel = kernel / kernel.sum()
-        canvas = F.conv2d(canvas, kernel.view(1, 1, 1, -1), padding=(0, radius))
-        canvas = F.conv2d(canvas, kernel.view(1, 1, -1, 1), padding=(radius, 0))
+        # shifted sums, not conv2d: conv2d picks its algorithm by batch size and a digit's blur would then
+        # depend on how many digits share its chunk (last-bit differences move events by 1 µs)
+        canvas = _blur_along(canvas, kernel, dim=-1)
+        canvas = _blur_along(canvas, kernel, dim=-2)
     return canvas
+
+
+def _blur_along(canvas: torch.Tensor, kernel: torch.Tensor, dim: int) -> torch.Tensor:
+    """Zero-padded 1-D convolution of ``canvas`` with the symmetric ``kernel`` along ``dim``, elementwise."""
+    radius = (len(kernel) - 1) // 2
+    size = canvas.shape[dim]
+    padded = F.pad(canvas, (radius, radius) if dim == -1 else (0, 0, radius, radius))
+    out = torch.zeros_like(canvas)
+    for k, weight in enumerate(kernel):
+        out += weight * padded.narrow(dim, k, size)
+    return out
 
 
 def _log_intensity(canvas: torch.Tensor, shift_px: torch.Tensor, config: EmulatorConfig) -> np.ndarray:
