@@ -16,6 +16,8 @@ def test_profile_table_has_one_column_per_profile_and_one_row_per_setting():
     assert column["inpainting: epochs"] == str(paper.inpainting.epochs)
     book = dict(zip(table.column("setting"), table.column("`book`")))
     assert book["N-MNIST training samples"] == f"{profiles.PROFILES['book'].n_train:,}"   # 4,000, not 4000
+    assert (book["N-MNIST source"], column["N-MNIST source"]) == ("emulated offline", "real recordings")
+    assert set(build_report.DATA_SOURCE_NAMES) == set(profiles.DATA_SOURCES)
 
 
 def test_profile_table_of_a_custom_profile():

@@ -6,12 +6,20 @@ import numpy as np
 import pytest
 
 from primekit.experiments.noise_anatomy import LayerNoise, Margins
-from primekit.experiments.noise_explanations import anatomy_summary, anatomy_table, margin_summary, noise_ratio_summary
+from primekit.experiments.noise_explanations import (
+    anatomy_summary,
+    anatomy_table,
+    curve_texts,
+    flip_text,
+    margin_summary,
+    noise_ratio_summary,
+)
 from primekit.experiments.noise_sweep import NoiseSweep, NoiseSweepConfig
 from primekit.experiments.noise_verdicts import (
     compare_with_baseline,
     drops_in_points,
     early_stop_summary,
+    gap_text,
     mean_accuracy,
     noise_equivalents,
     paper_verdict,
@@ -106,6 +114,12 @@ def test_early_stop_summary():
     assert s["es_saved_read_0"] == pytest.approx(0.4) and s["es_saved_read_20"] == pytest.approx(0.2)
     assert (s["theta_low"], s["low_exit_0"], s["low_exit_20"], s["thresholds_text"]) == (0.5, 3.0, 5.0, "0.5, 0.8")
     assert s["es_max_gap"] == pytest.approx(0.03) and s["es_gap_low"] == pytest.approx(0.01)
+    assert s["es_gap_text"] == "the two are within 3.0 points of each other at θ = 0.8 and within 1.0 points of each other at θ = 0.5"
+
+
+def test_gap_text_says_a_zero_gap_as_identical():
+    assert gap_text(0.0, 0.9, 0.02, 0.5) == "the two are identical at θ = 0.9 and within 2.0 points of each other at θ = 0.5"
+    assert gap_text(0.0, 0.9, 0.0, 0.9) == "the two are identical at θ = 0.9"
 
 
 def _layers(wn, cn, reset=0.0, std=2.0):
@@ -137,6 +151,29 @@ def test_margin_summary_by_hand():
     assert s["ratio_half"] == pytest.approx(0.1 * 10 ** (0.05 * 33.5))     # centre of the bin holding ratio 5
     assert s["wt_flipped"] == 0.5 and s["mp_median_margin"] == 5.0 and s["wt_median_ratio"] == pytest.approx(2.6)
     assert s["margin_text"].startswith("the margins measured in noise units differ")
+    assert s["flip_text"] == ("a decision whose margin is below half its output noise changes in 100 % of the cases, "
+                              "one whose margin exceeds four times its noise in 0.0 %, and half of the decisions "
+                              "survive from a ratio of about 4.7 on (a margin has to absorb the changes of two "
+                              "outputs, and the largest change among nine competitors, so the crossover lies above 1)")
+    # both networks have 50 pairs at ratio 5, none flipped: one curve; only one has pairs at ratio 0.2
+    assert s["curve_gap"] == 0.0 and s["curve_text"].startswith("The top panel is nearly one curve for the 2 networks")
+
+
+def test_flip_text_says_an_empty_bin_as_such():
+    text = flip_text(math.nan, math.nan, math.nan)
+    assert text == ("no decision has a margin below half its output noise, none has a margin above four times its "
+                    "noise, and no bin with enough pairs keeps half of its decisions")
+    assert "nan" not in flip_text(0.5, math.nan, 0.8) and "crossover" not in flip_text(0.5, 0.1, 0.8)
+
+
+def test_curve_texts_tell_one_curve_from_two():
+    n = 40
+    flips = Margins(np.full(n, 5.0), np.ones(n), np.ones(n, bool), np.ones(n, bool))     # ratio 5, all flip
+    holds = Margins(np.full(n, 5.0), np.ones(n), np.ones(n, bool), np.zeros(n, bool))    # ratio 5, none flip
+    two = curve_texts({"weight-tuning": flips, "memristor-pruning": holds})
+    assert two["curve_gap"] == 1.0 and "differ by up to 100 points" in two["curve_text"]
+    few = curve_texts({"weight-tuning": flips, "memristor-pruning": holds}, min_count=41)
+    assert math.isnan(few["curve_gap"]) and few["curve_text"].startswith("No ratio bin holds 41 pairs")
 
 
 def test_noise_ratio_summary_reads_the_sweeps_logits():

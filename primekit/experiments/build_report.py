@@ -26,7 +26,13 @@ INPAINTING_FIELDS = {"n_train": "inpainting: training digits", "n_test": "inpain
                      "batch_size": "inpainting: batch size"}
 
 
-def _cell(value) -> str:
+#: How the table names a profile's data source (:data:`primekit.profiles.DATA_SOURCES`).
+DATA_SOURCE_NAMES = {"emulated": "emulated offline", "nmnist": "real recordings"}
+
+
+def _cell(value, field: str = "") -> str:
+    if field == "data_source":
+        return DATA_SOURCE_NAMES[value]
     if value is None:
         return "all"
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
@@ -37,7 +43,7 @@ def profile_table(known: Mapping[str, profiles.Profile] | None = None) -> Table:
     inpainting sizes :data:`INPAINTING_FIELDS` (None shown as "all"). Profiles are few and settings many, so
     the table stays inside the page's text column; :func:`profile_purposes` gives each profile's purpose."""
     known = profiles.PROFILES if known is None else known
-    rows = [[label, *(_cell(getattr(p, field)) for p in known.values())] for field, label in PROFILE_FIELDS.items()]
+    rows = [[label, *(_cell(getattr(p, field), field) for p in known.values())] for field, label in PROFILE_FIELDS.items()]
     rows += [[label, *(_cell(getattr(p.inpainting, field)) for p in known.values())]
              for field, label in INPAINTING_FIELDS.items()]
     return Table.of(("setting", *(f"`{p.name}`" for p in known.values())), rows)

@@ -101,6 +101,8 @@ def margin_summary(margins: Mapping[str, Margins]) -> dict:
     everyone = pooled(margins)
     rate, _ = flip_rate_by_ratio(everyone, COARSE_EDGES)
     out.update(flip_below_half=float(rate[0]), flip_above_4=float(rate[-1]), ratio_half=half_flip_ratio(everyone))
+    out["flip_text"] = flip_text(out["flip_below_half"], out["flip_above_4"], out["ratio_half"])
+    out.update(curve_texts(margins))
     widest = max(margins, key=lambda m: np.median(margins[m].margin))
     noisiest = max(margins, key=lambda m: np.median(margins[m].noise))
     out["margin_text"] = (f"the network with the widest margins, {label(widest)}, also has the largest output noise, "
@@ -123,3 +125,50 @@ def noise_ratio_summary(sweep: NoiseSweep, methods: Sequence[str], level: float 
     table = Table.of(("network", f"output noise, {pct} read", f"{pct} programming", "ratio"), rows)
     return {"noise_ratio_min": min(ratios), "noise_ratio_max": max(ratios),
             "sqrt_T": float(np.sqrt(sweep.timesteps))}, table
+
+
+def flip_text(below_half: float, above_4: float, ratio_half: float) -> str:
+    """The pooled flip rates in words: below a ratio (margin over output noise) of 1/2, above 4, and the ratio
+    from which half of the decisions survive; a NaN (no pair in that bin) is said as such."""
+    first = ("no decision has a margin below half its output noise" if np.isnan(below_half) else
+             f"a decision whose margin is below half its output noise changes in {100 * below_half:.0f} % of the cases")
+    second = ("none has a margin above four times its noise" if np.isnan(above_4) else
+              f"one whose margin exceeds four times its noise in {100 * above_4:.1f} %")
+    if np.isnan(ratio_half):
+        third = "and no bin with enough pairs keeps half of its decisions"
+    else:
+        third = f"and half of the decisions survive from a ratio of about {ratio_half:.1f} on"
+        if ratio_half > 1:
+            third += (" (a margin has to absorb the changes of two outputs, and the largest change among nine "
+                      "competitors, so the crossover lies above 1)")
+    return f"{first}, {second}, {third}"
+
+
+def curve_texts(margins: Mapping[str, Margins], min_count: int = 20, same_within: float = 0.1) -> dict:
+    """Whether the networks share one flip-rate curve: ``curve_gap`` (largest difference between two networks'
+    flip rates in a :data:`COARSE_EDGES` bin holding at least ``min_count`` pairs of each, a fraction; NaN if no
+    bin does), ``curve_text`` (the sentence saying it) and ``curve_consequence`` (what follows from it).
+    Curves within ``same_within`` of each other count as one."""
+    rates = []
+    for mg in margins.values():
+        rate, counts = flip_rate_by_ratio(mg, COARSE_EDGES)
+        rates.append(np.where(counts >= min_count, rate, np.nan))
+    rates = np.array(rates)
+    shared = ~np.isnan(rates).any(axis=0)
+    gap = float(np.ptp(rates[:, shared], axis=0).max()) if shared.any() else float("nan")
+    n = f"{len(margins)} networks"
+    if np.isnan(gap):
+        return {"curve_gap": gap, "curve_text": f"No ratio bin holds {min_count} pairs of each of the {n}; pooled",
+                "curve_consequence": "Too few pairs to tell whether the networks share one curve."}
+    if gap <= same_within:
+        return {"curve_gap": gap,
+                "curve_text": (f"The top panel is nearly one curve for the {n} (in every bin holding at least "
+                               f"{min_count} pairs of each, their flip rates differ by at most {100 * gap:.0f} "
+                               "points)"),
+                "curve_consequence": ("Training method, weight magnitudes and sparsity do not change this curve; "
+                                      "they only decide where a network's decisions lie on it (bottom panel).")}
+    return {"curve_gap": gap,
+            "curve_text": (f"The {n}' curves in the top panel differ by up to {100 * gap:.0f} points in a bin "
+                           f"holding at least {min_count} pairs of each; pooled"),
+            "curve_consequence": ("Where a network's decisions lie on its curve (bottom panel) matters as much as "
+                                  "the curve itself.")}

@@ -181,7 +181,19 @@ def early_stop_summary(sweep: NoiseSweep, method: str, theta: float, level: floa
     gap = np.abs(sweep.early_accuracy[m] - sweep.accuracy[m][..., None])     # [kinds, levels, chips, thresholds]
     out["es_max_gap"] = float(gap[..., thresholds.index(theta)].max())
     out["es_gap_low"] = float(gap[..., thresholds.index(low)].max())
+    out["es_gap_text"] = gap_text(out["es_max_gap"], theta, out["es_gap_low"], low)
     return out
+
+
+def gap_text(gap: float, theta: float, gap_low: float, theta_low: float) -> str:
+    """How far early stop's accuracy strays from the full run's (``gap`` at threshold ``theta``, ``gap_low`` at
+    ``theta_low``, largest absolute differences as fractions), in words: a zero gap is said as "identical"."""
+    def at(g: float, t: float) -> str:
+        where = f"at θ = {t:g}"
+        return f"identical {where}" if g == 0 else f"within {100 * g:.1f} points of each other {where}"
+    if theta_low == theta:
+        return f"the two are {at(gap, theta)}"
+    return f"the two are {at(gap, theta)} and {at(gap_low, theta_low)}"
 
 
 #: How the chapter names the noise models it compares (keys of the sweeps it passes).

@@ -63,3 +63,14 @@ def _grid_axes(rows: int, cols: int, axes, panel_in: float = 1.55):
 
 def _normal_pdf(x: np.ndarray, mean: float, std: float) -> np.ndarray:
     return np.exp(-0.5 * ((x - mean) / std) ** 2) / (std * np.sqrt(2.0 * np.pi))
+
+
+def _plain_log_ticks(axis) -> None:
+    """Ticks at 1, 2, 5 x 10^k written as plain numbers on a log ``axis`` (``ax.xaxis`` or ``ax.yaxis``), no
+    minor labels: matplotlib's default labels only the decades, or crowds minor labels like 2x10^-1."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
+

@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from primekit.plots._base import _figure_and_axes
+from primekit.plots._base import _figure_and_axes, _plain_log_ticks
 
 #: Colours of the two systems (digital, hybrid), used in every figure of the chapter.
 SYSTEM_COLORS = {"digital": "#D55E00", "hybrid": "#0072B2"}
@@ -98,8 +98,6 @@ def plot_energy_vs_threshold(rows, axes=None, *, paper_ratio: float | None = Non
     (they crowd near 1) and labelled; the mean exit step is written above the digital points. ``paper_ratio``
     is drawn as a dashed line in the bottom panel. The panels are stacked, so the figure fits the text column.
     """
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
     _check_nonempty(rows, "rows")
     if axes is None:
         _, axes = plt.subplots(2, 1, figsize=(WIDTH_IN, 6.6))
@@ -113,9 +111,7 @@ def plot_energy_vs_threshold(rows, axes=None, *, paper_ratio: float | None = Non
         ax_energy.annotate(f"{row.mean_exit:.1f}", (xi, value), textcoords="offset points", xytext=(0, 6),
                            ha="center", fontsize=VALUE_FONT_PT, color="0.3")
     ax_energy.set_yscale("log")
-    ax_energy.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-    ax_energy.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    ax_energy.yaxis.set_minor_formatter(NullFormatter())
+    _plain_log_ticks(ax_energy.yaxis)
     ax_energy.set_ylim(hybrid.min() / 2, digital.max() * 3)
     ax_energy.set_ylabel("energy per image\n(µJ, log scale)")
     ax_energy.plot([], [], " ", label="numbers: mean exit step")
@@ -186,8 +182,6 @@ def plot_sensitivity(rows, ax=None, *, paper_ratio: float | None = None):
         ax: axes to draw into; a new figure when None.
         paper_ratio: the paper's ratio, a dashed line.
     """
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
     _check_nonempty(rows, "rows")
     fig, ax = _figure_and_axes(ax, figsize=(WIDTH_IN, 0.36 * len(rows) + 2.0))
     y = np.arange(len(rows))[::-1]
@@ -196,21 +190,21 @@ def plot_sensitivity(rows, ax=None, *, paper_ratio: float | None = None):
         low, high = row.ratio_low, row.ratio_high
         ax.plot([min(low, high, default), max(low, high, default)], [yi, yi], color="0.8", linewidth=6,
                 solid_capstyle="butt")
-        ax.plot(low, yi, "o", color="#009E73")
-        ax.plot(high, yi, "s", color="#CC79A7")
+        # a hollow square around a small dot: both stay visible where a lever's ends coincide
+        ax.plot(high, yi, "s", color="#CC79A7", markerfacecolor="none", markersize=9, markeredgewidth=1.6)
+        ax.plot(low, yi, "o", color="#009E73", markersize=5)
     ax.axvline(default, color="k", linewidth=1.0, label=f"our default: {default:.3g}x")
     if paper_ratio is not None:
         ax.axvline(paper_ratio, color="0.4", linestyle="--", linewidth=1.0, label=f"paper: {paper_ratio:g}x")
     values = [v for r in rows for v in (r.ratio_low, r.ratio_high)] + [default] + ([paper_ratio] if paper_ratio else [])
     ax.set_xscale("log")
     ax.set_xlim(min(values) / 1.5, max(values) * 1.5)
-    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    ax.xaxis.set_minor_formatter(NullFormatter())
+    _plain_log_ticks(ax.xaxis)
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.set_yticks(y, [row.lever.name for row in rows])
-    ax.plot([], [], "o", color="#009E73", label="low end")
-    ax.plot([], [], "s", color="#CC79A7", label="high end")
+    ax.plot([], [], "o", color="#009E73", markersize=5, label="low end")
+    ax.plot([], [], "s", color="#CC79A7", markerfacecolor="none", markersize=9, markeredgewidth=1.6,
+            label="high end")
     ax.set_xlabel("efficiency ratio digital / hybrid (x, log scale)")
     ax.grid(axis="y", visible=False)
     _legend_below(ax, ncol=4)
@@ -228,8 +222,6 @@ def plot_ratio_readings(readings: dict, ax=None, *, paper_ratio: float | None = 
         ax: axes to draw into; a new figure when None.
         paper_ratio: the paper's ratio, a grey dotted line.
     """
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
     _check_nonempty(readings, "readings")
     thresholds = [[r.threshold for r in rows] for rows in readings.values()]
     _check_nonempty(thresholds[0], "the readings' rows")
@@ -247,9 +239,7 @@ def plot_ratio_readings(readings: dict, ax=None, *, paper_ratio: float | None = 
     if paper_ratio is not None:
         ax.axhline(paper_ratio, color="0.4", linestyle=":", linewidth=1.2, label=f"paper: {paper_ratio:g}x")
     ax.set_yscale("log")
-    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    ax.yaxis.set_minor_formatter(NullFormatter())
+    _plain_log_ticks(ax.yaxis)
     ax.set_ylim(min(values) / 1.5, max(values) * 1.5)
     ax.set_xticks(x, [f"{t:g}" for t in thresholds[0]])
     ax.set_xlabel("early-stop threshold θ (evenly spaced)")

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import NullFormatter, NullLocator
 
-from primekit.plots._base import _figure_and_axes, _steps, _to_numpy
+from primekit.plots._base import _figure_and_axes, _plain_log_ticks, _steps, _to_numpy
 
 #: Width (in) of the chapter's figures: inside the book's 772 px text column (8 in) with room to spare.
 FIGURE_WIDTH_IN = 7.0
@@ -108,8 +108,9 @@ def plot_consistency_scores(scores, eps: float, exits=None, ax=None, *, labels: 
                     markerfacecolor="none", color=line.get_color())
     ax.axhline(eps, color="k", linestyle="--", linewidth=1.0, label=f"ε = {eps:g}")
     ax.set_yscale("log")
+    _plain_log_ticks(ax.yaxis)
     ax.set_xlabel("timestep t")
-    ax.set_ylabel("consistency score $d_t$")
+    ax.set_ylabel("consistency score $d_t$ (log scale)")
     ax.set_xticks(steps[::2])
     # beside the axes, never over the scores
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
