@@ -1,4 +1,5 @@
-"""Command line: ``python -m primekit info | bench | build-timings | pages | data info | data fetch-nmnist``."""
+"""Command line: ``python -m primekit info | bench | build-timings | pages | reproduce | student-copies | data info |
+data fetch-nmnist``."""
 
 from __future__ import annotations
 
@@ -112,6 +113,37 @@ def _pages(args) -> int:
     return 1 if problems else 0
 
 
+def _reproduce(args) -> int:
+    from primekit.ledger.reproduce import reproduce
+
+    try:
+        folder, summary = reproduce(args.profile, args.only, args.out)
+    except ValueError as error:
+        print(f"primekit: {error}", file=sys.stderr)
+        return 2
+    print(summary)
+    print(f"figures (PNG, SVG) and their data (JSON) are in {folder}")
+    return 0
+
+
+def _student_copies(args) -> int:
+    try:
+        from primekit import exercises
+    except ImportError as error:  # nbformat comes with the book and dev extras, not with primekit alone
+        print(f"primekit: student-copies needs nbformat ({error}); pip install nbformat", file=sys.stderr)
+        return 1
+    try:
+        written = exercises.write_student_copies(args.out, book_dir=args.book)
+    except ValueError as error:
+        print(f"primekit: {error}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"{path} ({len(exercises.exercise_titles(exercises.read_notebook(path)))} exercises)")
+    print(f"{len(written)} student cop{'ies' if len(written) != 1 else 'y'} written (solution boxes replaced by "
+          f"empty code cells; the solutions stay in the book)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m primekit", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -131,6 +163,28 @@ def main(argv: list[str] | None = None) -> int:
     page_check.add_argument("--screenshots", type=Path, default=None, metavar="DIR",
                             help="write a full-length PNG of every page into DIR (needs a system Chromium)")
     page_check.set_defaults(fn=_pages)
+    again = commands.add_parser(
+        "reproduce", help="write every paper figure the book measures (PNG, SVG, JSON data) and its ledger status",
+        description="Write every figure of the paper that the book measures as PNG and SVG, with the data behind it "
+                    "as JSON, and print the ledger: the paper's value or claim, ours, and the status. Chapters whose "
+                    "results are missing or stale are run (in the profile); primekit's cache makes that cheap "
+                    "after a book build.")
+    again.add_argument("--profile", default=None, help="run profile (default $PRIMEKIT_PROFILE, else book)")
+    again.add_argument("--only", nargs="+", metavar="FIG", default=None,
+                       help="rows to write, e.g. 3b 4e accuracy (default: all)")
+    again.add_argument("--out", type=Path, default=None, metavar="DIR",
+                       help="output folder (default data/figures/<profile>)")
+    again.set_defaults(fn=_reproduce)
+    copies = commands.add_parser(
+        "student-copies", help="write every chapter notebook without its solutions into OUT, for handing out",
+        description="Write a copy of every chapter notebook (those with an Exercises section) in which each "
+                    "solution box is replaced by an empty code cell for the student's answer, and print the files "
+                    "written. The solutions stay in the book; Markdown pages and notebooks without exercises are "
+                    "not copied. The copies import primekit like the book does.")
+    copies.add_argument("out", type=Path, metavar="OUT",
+                        help="folder for the copies (created if needed; copies already there are replaced)")
+    copies.add_argument("--book", type=Path, default=None, help="folder of the chapter notebooks (default book/)")
+    copies.set_defaults(fn=_student_copies)
     data = commands.add_parser("data", help="datasets: what is present, opt-in downloads")
     data_commands = data.add_subparsers(dest="data_command", required=True)
     data_commands.add_parser("info", help="which datasets are on disk, and where").set_defaults(fn=_data_info)

@@ -3,8 +3,8 @@
 ``python -m primekit build-timings`` runs ``jupyter-book build --all`` twice on a fresh, temporary data
 root (so the first build is what a fresh clone does after the install, and the second is a rebuild with
 everything cached), reads each chapter's execution time from the build log, and writes the committed
-timings file (``book/timings.json``): the README's table and the teaching guide's run times come from it.
-The file records the profile, the date, the machine and the commit it measured.
+timings file (``book/timings.json``, one record per profile): the README's table and the teacher guide's run
+times come from it. Each record names the profile, the date, the machine and the commit it measured.
 """
 
 from __future__ import annotations
@@ -85,15 +85,32 @@ def readme_table(timings: dict) -> str:
     return "\n".join(lines)
 
 
+def read(root: Path | None = None) -> dict[str, dict]:
+    """The committed timings, one record per profile (``{"book": {...}, "tiny": {...}}``); empty if none."""
+    target = (root or paths.repo_root()) / TIMINGS_FILE
+    if not target.is_file():
+        return {}
+    try:
+        stored = json.loads(target.read_text())
+    except ValueError as error:
+        raise ValueError(f"{target} is not valid JSON ({error}); rerun `make timings`") from None
+    if "profile" in stored:  # the first format: one record
+        return {stored["profile"]: stored}
+    return stored
+
+
 def write(timings: dict, root: Path | None = None) -> Path:
-    """Write ``book/timings.json`` and refresh the README's table between its markers."""
+    """Store ``timings`` as its profile's record in ``book/timings.json`` (other profiles' records are kept) and
+    refresh the README's table (the ``book`` profile's, when there is one)."""
     root = root or paths.repo_root()
     target = root / TIMINGS_FILE
-    target.write_text(json.dumps(timings, indent=1, sort_keys=True) + "\n")
+    records = {**read(root), timings["profile"]: timings}
+    target.write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")
     readme = root / "README.md"
     text = readme.read_text()
+    shown = records.get("book", timings)
     if _README_START in text and _README_END in text:
         head, rest = text.split(_README_START, 1)
         _, tail = rest.split(_README_END, 1)
-        readme.write_text(f"{head}{_README_START}\n{readme_table(timings)}\n{_README_END}{tail}")
+        readme.write_text(f"{head}{_README_START}\n{readme_table(shown)}\n{_README_END}{tail}")
     return target

@@ -75,7 +75,7 @@ class Chapter:
         """Glue every ``name: value`` of ``values`` (names prefixed by ``prefix``).
 
         ``percent=True`` also glues every float as ``<name>_pct``, 100 times it: the text then writes
-        ``{glue:text}`x_pct:.1f` %`` ("96.3 %"; Python's ``:.1%`` format gives "96.3%", without the space).
+        ``{glue:text}`x_pct:.1f` %`` ("96.3 %"; Python's ``:.1%`` format gives ``96.3%``, without the space).
         """
         for name, value in values.items():
             self.glue(f"{prefix}{name}", value)
@@ -88,6 +88,23 @@ class Chapter:
 
         self.glue(name, fig)
         plt.close(fig)
+
+    def record(self, key: str, values: Mapping[str, Any], *, data: Mapping[str, Any] | None = None,
+               fig=None) -> None:
+        """Record what this chapter measured for the paper's figure or number ``key`` (a row of
+        :data:`primekit.ledger.rows.ROWS`): the values its verdict needs (fractions, not percent), the data
+        behind the figure, and the figure itself (saved as PNG and SVG). The ledger page and
+        ``python -m primekit reproduce`` read these records; a record is current only for this profile, this
+        primekit code and this notebook's code."""
+        from primekit.ledger import records, rows, verdicts
+
+        row = rows.row(key)
+        verdicts.decide(key, values)  # fails here, naming what is missing, rather than on the ledger page
+        book = records.book_dir()
+        if book is None:
+            return  # an installed primekit without the book: nothing to record against
+        records.save_record(records.FigureRecord(key, dict(values), dict(data or {})), self.profile.name,
+                            book / f"{row.notebook}.ipynb", fig=fig)
 
     def runtime_s(self) -> float:
         """Seconds since the chapter started."""

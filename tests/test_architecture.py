@@ -13,8 +13,9 @@ import primekit
 from primekit import cache, paths
 
 PACKAGE = paths.package_dir()
-TOP = {"profiles", "cache", "seeding", "paths", "checks", "progress", "log", "pages", "reference", "tables", "_lazy"}
-BOTTOM = {"chapter", "bench", "bench_compare", "bench_vae", "build_timings", "__main__"}
+TOP = {"profiles", "cache", "seeding", "paths", "checks", "progress", "log", "pages", "reference", "tables", "exercises",
+       "_lazy"}
+BOTTOM = {"chapter", "course", "bench", "bench_compare", "bench_vae", "build_timings", "__main__"}
 ALLOWED = {
     "top": {"top"},
     "data": {"top", "data"},
@@ -24,7 +25,8 @@ ALLOWED = {
     "energy": {"top", "data", "snn", "chip", "inference", "energy"},
     "experiments": {"top", "data", "snn", "chip", "inference", "energy", "experiments"},
     "plots": {"top", "data", "snn", "chip", "inference", "energy", "experiments", "plots"},
-    "bottom": {"top", "data", "snn", "chip", "inference", "energy", "experiments", "plots", "bottom"},
+    "ledger": {"top", "data", "snn", "chip", "inference", "energy", "experiments", "ledger"},
+    "bottom": {"top", "data", "snn", "chip", "inference", "energy", "experiments", "plots", "ledger", "bottom"},
 }
 MAX_LINES = 400
 

@@ -28,7 +28,22 @@ def test_the_readme_table_is_rewritten_between_its_markers(tmp_path):
     assert "old" not in readme and readme.startswith("intro\n") and readme.endswith("end\n")
     assert "| early_stop | 120 | 20 |" in readme and "| energy | 19 | 5 |" in readme
     assert "**10.0 min**" in readme and "**61 s**" in readme
-    assert json.loads((tmp_path / "book" / "timings.json").read_text()) == timings
+    assert json.loads((tmp_path / "book" / "timings.json").read_text()) == {"book": timings}
+    # a tiny record joins the book's; the README keeps showing the book profile
+    tiny = {**timings, "profile": "tiny", "cold": {"total_s": 90.0, "chapters_s": {"early_stop": 9.0}}}
+    build_timings.write(tiny, tmp_path)
+    assert build_timings.read(tmp_path) == {"book": timings, "tiny": tiny}
+    assert "**10.0 min**" in (tmp_path / "README.md").read_text()
+
+
+def test_the_first_format_is_read_as_one_profile(tmp_path):
+    (tmp_path / "book").mkdir()
+    old = {"profile": "book", "cold": {}, "warm": {}}
+    (tmp_path / "book" / "timings.json").write_text(json.dumps(old))
+    assert build_timings.read(tmp_path) == {"book": old}
+    (tmp_path / "book" / "timings.json").write_text("{broken")
+    with pytest.raises(ValueError, match="timings.json is not valid JSON"):
+        build_timings.read(tmp_path)
 
 
 def test_keep_must_be_empty_so_the_cold_build_is_cold(tmp_path):
