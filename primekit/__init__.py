@@ -6,8 +6,9 @@ computes in memory. This package holds every computation the book shows; the not
 
 The subpackages are the architecture, each layer importing only those before it:
 
-- top level: ``profiles`` (run sizes), ``cache``, ``seeding``, ``paths``, ``checks``, ``progress``,
-  ``reference`` (the real recording and the released checkpoint shipped in ``data/reference``);
+- top level: ``profiles`` (run sizes), ``cache``, ``seeding``, ``paths``, ``checks``, ``progress``, ``tables``,
+  ``reference`` (the real recording and the released checkpoint shipped in ``data/reference``), ``exercises``
+  (the chapters' exercises: solutions run by the tests, student copies);
 - :mod:`primekit.data`: N-MNIST events, the offline emulator, frames, splits, MNIST digits, the inpainting digits;
 - :mod:`primekit.snn`: neurons, the per-step model contract, subnet layers, weight sources, models (the PRIME
   network, the spiking VAE of the inpainting task with its tdBN);
@@ -15,8 +16,11 @@ The subpackages are the architecture, each layer importing only those before it:
 - :mod:`primekit.inference`: early stop, the one evaluation path over a split, sweeps, metrics;
 - :mod:`primekit.energy`: operation counts and prices;
 - :mod:`primekit.experiments`: the cached chapter-level pipelines (training, noise sweeps);
-- :mod:`primekit.plots`: one module of figures per chapter; ``chapter``, ``bench`` and the command line
-  sit at the bottom and may import everything.
+- :mod:`primekit.plots`: one module of figures per chapter;
+- :mod:`primekit.ledger`: what the book reproduced (one row per paper figure, the chapters' records, verdicts,
+  ``python -m primekit reproduce``);
+- ``chapter``, ``course`` (the teacher guide's plan), ``bench`` and the command line sit at the bottom and may
+  import everything.
 
 Submodules load on first attribute access (``primekit.snn.models`` works after ``import primekit``).
 """

@@ -1,7 +1,7 @@
 """Run profiles and stable hashing of configurations.
 
 A *profile* fixes every size a chapter needs (data source, number of samples, timesteps, epochs), so
-that the same notebook runs in 30 s on CI (``tiny``), in minutes on a laptop (``book``), or at the
+that the same notebook runs in about a minute on CI (``tiny``), in minutes on a laptop (``book``), or at the
 paper's scale (``paper``). Choose one by argument or with the ``PRIMEKIT_PROFILE`` variable::
 
     profile = primekit.get_profile()          # PRIMEKIT_PROFILE, else "book"
@@ -138,7 +138,7 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "tiny": Profile(name="tiny", data_source="emulated", n_train=200, n_test=100, timesteps=10, epochs=1,
-                    batch_size=50, description="CI smoke run: every notebook in under 30 s, numbers not meaningful",
+                    batch_size=50, description="CI smoke run: every notebook in about a minute or less, numbers not meaningful",
                     inpainting=InpaintingSizes(n_train=60, n_test=40, timesteps=16, epochs=1, batch_size=20)),
     "book": Profile(name="book", data_source="emulated", n_train=4000, n_test=1000, timesteps=10, epochs=10,
                     batch_size=64, description="the rendered book on a 2-core laptop, emulated N-MNIST",

@@ -6,15 +6,20 @@ fails the build. The output goes to ``_build/test``, never into ``make book``'s 
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import os
+import pkgutil
 import re
 import subprocess
 import sys
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+import primekit
 from primekit import pages
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,3 +141,72 @@ def test_pages_pass_the_reader_check(built_book):
     column with fonts of 9 pt or more (primekit.pages)."""
     problems = pages.check_pages(built_book, toc_pages(), forbidden=(str(ROOT),))
     assert not problems, "\n".join(str(p) for p in problems)
+
+
+# API reference (book/api): pages that autodoc builds from primekit's docstrings.
+
+#: Objects whose signature and docstring the API reference must show, by the page that documents them.
+API_OBJECTS = {
+    "book/api/snn": ["primekit.snn.subnet.topk_mask", "primekit.snn.timeloop.run", "primekit.snn.neurons.lif_step"],
+    "book/api/chip": ["primekit.chip.memristor.MemristorConfig", "primekit.chip.deploy.deploy"],
+    "book/api/inference": ["primekit.inference.early_stop.run_early_stop", "primekit.inference.evaluate.run_split"],
+    "book/api/top": ["primekit.cache.load_or_run"],
+}
+
+
+def _api_pages(html_root: Path) -> dict[str, str]:
+    return {page: (html_root / f"{page}.html").read_text() for page in toc_pages() if page.startswith("book/api/")}
+
+
+def _plain(html_text: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html_text)).split())
+
+
+def _object(dotted: str):
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def public_modules() -> list[str]:
+    """Every primekit module a user may import: no part of its name starts with an underscore (but __main__)."""
+    names = ["primekit"] + [m.name for m in pkgutil.walk_packages(primekit.__path__, "primekit.")]
+    return sorted(n for n in names if not any(p.startswith("_") and p != "__main__" for p in n.split(".")))
+
+
+@pytest.mark.parametrize("page,name", [(p, n) for p, names in API_OBJECTS.items() for n in names])
+def test_api_pages_show_signatures_and_docstrings(built_book, page, name):
+    html = (built_book / f"{page}.html").read_text()
+    found = re.search(rf'<dt class="sig sig-object py" id="{re.escape(name)}">(.*?)</dt>\s*<dd>(.{{0,4000}})',
+                      html, flags=re.DOTALL)
+    assert found, f"{name} is not documented on {page}"
+    shown = [re.split(r"[:=]", _plain(p))[0].strip().lstrip("*")
+             for p in re.findall(r'<em class="sig-param">(.*?)</em>', found.group(1), flags=re.DOTALL)]
+    actual = list(inspect.signature(_object(name)).parameters)
+    assert [p for p in shown if p not in ("", "/")] == actual, f"{name}: {page} shows parameters {shown}, not {actual}"
+    summary = re.sub(r"`[^`]*`", " ", inspect.getdoc(_object(name)).splitlines()[0])  # words outside markup
+    description = _plain(found.group(2))
+    missing = [word for word in re.findall(r"[A-Za-z]{4,}", summary) if word not in description]
+    assert not missing, f"{name}: the docstring's first line is not shown ({missing} missing from {description[:200]!r})"
+
+
+def test_every_public_module_is_on_one_api_page(built_book):
+    api = _api_pages(built_book)
+    places = {module: [page for page, html in api.items() if f'id="module-{module}"' in html]
+              for module in public_modules()}
+    missing = sorted(m for m, where in places.items() if not where)
+    assert not missing, f"modules on no API page (add '.. automodule::' to a page in book/api): {missing}"
+    twice = {m: where for m, where in places.items() if len(where) > 1}
+    assert not twice, f"modules documented on more than one API page: {twice}"
+
+
+def test_api_pages_read_primekit_docstrings_as_written(built_book):
+    """book/api/docstring_prose.py: napoleon neither makes the start of a prose docstring a *type*
+    (``#: How a chip reads a batch: ...``) nor merges several names of an ``Attributes:`` entry into one."""
+    for page, html in _api_pages(built_book).items():
+        assert '>Type<span class="colon">' not in html, f"{page}: a docstring's first words shown as its type"
+        merged = re.search(r"<strong>\w+</strong> \((?:<em>\w+</em><em>, ?</em>)+\)", html)
+        assert not merged, f"{page}: several fields shown as one: {_plain(merged.group(0))!r}"
+    chip = _api_pages(built_book)["book/api/chip"]
+    fields = re.findall(r"<strong>(\w+)</strong>", chip)
+    assert {"g_min_us", "g_max_us"} <= set(fields)  # documented together as "g_min_us, g_max_us: ..."
+

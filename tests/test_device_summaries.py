@@ -30,7 +30,11 @@ def test_formed_array_summary_by_hand():
     pairs = Pairs(torch.tensor([1.0, 3.0]), torch.tensor([2.0, 4.0]))
     s = ds.formed_array_summary(pairs, MemristorConfig(g_mean_us=2.0, g_reset_us=1.0, g_min_us=1.0, g_max_us=10.0))
     assert s["cells"] == 4 and s["mean"] == pytest.approx(2.5) and s["std"] == pytest.approx(math.sqrt(5 / 3))
-    assert s["clipped"] == 1                              # the cell at g_min
+    assert s["clipped"] == 1 and s["clipped_text"] == "1 cell hits the device range"   # the cell at g_min
+    inside = ds.formed_array_summary(pairs, MemristorConfig(g_mean_us=2.0, g_reset_us=0.5, g_min_us=0.5))
+    assert inside["clipped"] == 0 and inside["clipped_text"] == "no cell hits the device range"
+    both = ds.formed_array_summary(pairs, MemristorConfig(g_mean_us=2.0, g_reset_us=1.0, g_min_us=1.0, g_max_us=4.0))
+    assert both["clipped_text"] == "2 cells hit the device range"
     assert s["pair_std"] == pytest.approx(0.0)            # both differences are -1
     assert s["within_1sd"] == 0.5 and s["normal_within_1sd"] == pytest.approx(0.6827, abs=1e-4)
 

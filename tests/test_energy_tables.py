@@ -21,6 +21,7 @@ from primekit.energy.tables import (
     scenario_ratios,
     scenario_table,
     scenarios,
+    sensitivity_range,
     sensitivity_summary,
     sensitivity_table,
     unit_price_table,
@@ -109,12 +110,20 @@ def test_sensitivity_summary_names_the_top_levers():
             _row("memory accesses priced", 8, 12), _row("read voltage", 9.5, 10.5)]
     s = sensitivity_summary(rows)
     assert (s["top1_name"], s["top1_span"]) == ("digital dataflow", 10.0)
-    assert s["top2_low"] == "5x (lo)" and s["top2_high"] == "12x (hi)"
+    assert s["top2_low"] == "5.00x (lo)" and s["top2_high"] == "12.0x (hi)"
     assert s["n_digital_top"] == 2 and s["top_side_text"].startswith("2 of the 3 are about the digital side")
     assert s["n_levers"] == 4 and s["n_minor"] == 1 and s["minor_swing"] == pytest.approx(0.2)
-    assert sensitivity_table(rows[:1]).rows == (("digital dataflow", "lo → 10x", "hi → 100x", "x10.00", "-"),)
+    ends = ("lo\u00a0→\u00a010.0x", "hi\u00a0→\u00a0100x")          # no break between a value and its arrow
+    assert sensitivity_table(rows[:1]).rows == (("digital dataflow", *ends, "x10.00", "-"),)
     with pytest.raises(ValueError, match="minor_swing=1"):
         sensitivity_summary(rows, minor_swing=1)
+
+
+def test_sensitivity_range_spans_every_end_of_every_lever():
+    rows = [_row("digital dataflow", 10, 100), _row("ADC energy per conversion", 12, 5), _row("read voltage", 9, 11)]
+    assert sensitivity_range(rows) == (5, 100)       # the low end of a lever can give the larger ratio
+    with pytest.raises(ValueError, match="rows is empty"):
+        sensitivity_range([])
 
 
 def test_scenarios_price_the_same_counts():
@@ -204,7 +213,7 @@ def test_grid_table_shows_both_readings():
     cells = [references.GridCell("dense", "fp32", "compute only", 8e6, 1e5, 2e7)]
     table = references.grid_table(cells, 0.8)
     assert table.header[-2:] == ("ratio, both stop (θ = 0.8)", "ratio, digital runs all T")
-    assert table.rows == (("dense", "fp32", "compute only", "8", "0.1", "80x", "200x"),)
+    assert table.rows == (("dense", "fp32", "compute only", "8", "0.1", "80.0x", "200x"),)
     assert len(references.grid_table([references.GridCell("event", "int8", "x", 1.0, 1.0)], 0.8).header) == 6
 
 
@@ -213,13 +222,13 @@ def test_bracket_finds_the_neighbours_of_the_target():
     result = references.bracket(ratios, 37.83)
     assert result.below == ("b", 20.0) and result.above == ("c", 50.0)
     text = references.bracket_text(result)
-    assert text == "37.83x lies between 20x (b) and 50x (c)."
+    assert text == "37.83x lies between 20.0x (b) and 50.0x (c)."
     assert references.bracket(ratios, 50.0).above == ("c", 50.0)
     low = references.bracket({"a": 5.0}, 37.83)
     assert low.above is None
     assert references.bracket_text(low).startswith("Every reference gives less than 37.83x")
     high = references.bracket({"a": 50.0}, 37.83)
-    assert high.below is None and "than 37.83x; the closest gives 50x (a)." in references.bracket_text(high)
+    assert high.below is None and "than 37.83x; the closest gives 50.0x (a)." in references.bracket_text(high)
     with pytest.raises(ValueError, match="target=0 must be a ratio > 0"):
         references.bracket(ratios, 0)
     with pytest.raises(ValueError, match="ratios is empty"):
@@ -283,3 +292,38 @@ def test_tables_write_micro_units():
     assert units["g_kept_us"] == units["g_pruned_us"] == "µS"
     labels = [label for lever in prices.LEVERS for label in (lever.low_label, lever.high_label)]
     assert not [label for label in labels if re.search(r"\d\s*u[SJ]\b", label)]
+
+
+def test_ratio_text_keeps_three_significant_digits():
+    from primekit.energy.tables import ratio_text
+
+    assert [ratio_text(r) for r in (0.64, 1.0295, 6.0, 9.999, 80.3, 94.94, 99.96, 271.4)] == [
+        "0.64x", "1.03x", "6.00x", "10.0x", "80.3x", "94.9x", "100x", "271x"]
+    with pytest.raises(ValueError, match="ratio=0"):
+        ratio_text(0)
+
+
+def test_early_stop_texts_follow_the_savings_and_the_ratio_span():
+    from primekit.energy.tables import early_stop_texts
+
+    book = {"digital_saved_theta": 0.174, "energy_saved_theta": 0.155, "ratio_min": 5.949, "ratio_max": 6.36}
+    t = early_stop_texts(book, 0.8)
+    assert t["ratio_move_text"].startswith("but it barely moves the ratio (from 5.9x to 6.4x across all thresholds)")
+    assert t["early_stop_text"] == ("Early stop saves nearly the same share of the energy on both systems "
+                                    "(digital 17 %, hybrid 16 % at θ = 0.8)")
+    apart = early_stop_texts({**book, "digital_saved_theta": 0.40, "ratio_max": 9.0}, 0.8)
+    assert apart["ratio_move_text"].startswith("and the ratio moves from 5.9x to 9.0x")
+    assert "different shares" in apart["early_stop_text"]
+    none = early_stop_texts({**book, "digital_saved_theta": 0.0, "energy_saved_theta": 0.001}, 0.8)
+    assert none["early_stop_text"] == ("Early stop saves almost no energy on either system "
+                                       "(digital 0 %, hybrid 0 % at θ = 0.8)")
+
+
+def test_sensitivity_summary_says_the_crossbar_matters_less_only_when_the_top_levers_are_digital():
+    digital = [_row("digital dataflow", 10, 100), _row("digital synaptic arithmetic", 2, 10),
+               _row("neuron and pooling arithmetic (both)", 10, 30), _row("read voltage", 9.5, 10.5)]
+    assert sensitivity_summary(digital)["top_side_text"].endswith("The crossbar's own constants matter much less:")
+    mixed = [_row("digital dataflow", 10, 100), _row("ADC energy per conversion", 5, 12),
+             _row("memory accesses priced", 8, 12)]
+    text = sensitivity_summary(mixed)["top_side_text"]
+    assert "matter much less" not in text and text.endswith("about the crossbar's periphery. Beyond these:")

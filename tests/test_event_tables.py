@@ -121,7 +121,15 @@ def test_dataset_summary(tmp_path):
     assert (s["n_train"], s["n_test"], s["n_samples"], s["n_event_train"]) == (4, 2, 6, 3)
     assert s["frames_shape"] == "4 x 2 x 2 x 34 x 34" and s["frames_dtype"] == "uint8"
     assert (s["train_per_class_min"], s["train_per_class_max"]) == (0, 2)   # digits 2-8 have none
-    assert s["cache_listing"] == "frames.npz (2.0 MB)" and s["cache_total_mb"] == pytest.approx(2.0)
+    assert s["cache_listing"] == "frames 2.0 MB" and s["cache_total_mb"] == pytest.approx(2.0)
+    # files are named by what they hold, not by their hash; two of a kind add up
+    events = tmp_path / "nmnist-emulated-events-9414d2684a9b52fc.pt"
+    events.write_bytes(b"0" * 1_000_000)
+    other = tmp_path / "inpainting-digits-0123abcd.pt"
+    other.write_bytes(b"0" * 500_000)
+    s = et.dataset_summary(frames, SimpleNamespace(train=_Split(labels=np.arange(3))), [cache, events, other])
+    assert s["cache_listing"] == "frames 2.0 MB, inpainting-digits 0.5 MB, events 1.0 MB"
+    assert s["cache_total_mb"] == pytest.approx(3.5)
 
 
 def test_pooled_ratio_counts_before_dividing():
@@ -192,3 +200,44 @@ def test_binning_summary_checks(five_events):
 def test_step_titles(five_events):
     assert et.step_titles(five_events, FrameSpec(2, "time")) == ["step 1\n0–0 ms\n4 events", "step 2\nno events\n0 events"]
     assert et.step_titles(five_events, FrameSpec(2, "count"))[1] == "step 2\n0–0 ms\n3 events"
+
+
+def test_balance_and_dropped_phrases():
+    assert et.balance_text(400, 400) == "class-balanced (400 training samples per digit)"
+    assert et.balance_text(5421, 6742) == "not class-balanced (from 5,421 to 6,742 training samples per digit)"
+    with pytest.raises(ValueError, match="per_class_min=5"):
+        et.balance_text(5, 4)
+    assert [et.dropped_text(n) for n in (0, 1, 3)] == [
+        "no event falls", "1 event at the very end falls", "3 events at the very end fall"]
+    with pytest.raises(ValueError, match="n_dropped"):
+        et.dropped_text(-1)
+
+
+def test_path_end_text():
+    assert et.path_end_text(1e-12) == "returns exactly to its start"
+    assert et.path_end_text(0.25) == "ends 0.25 px from its start"
+    with pytest.raises(ValueError, match="path_end_px"):
+        et.path_end_text(-1.0)
+
+
+def test_dark_digit_text_follows_the_ratios():
+    name = "emulated N-MNIST"
+    assert et.dark_digit_text((2.2, 3.6), (2.6, 5.1), name) == (
+        "OFF-first wins in the real recording and in the emulated N-MNIST, more sharply saccade by saccade")
+    assert et.dark_digit_text((2.2, 3.6), (2.6, 2.0), name) == (
+        "OFF-first wins in the real recording and in the emulated N-MNIST")
+    assert et.dark_digit_text((2.2, 3.6), (0.9, 1.5), name) == (
+        "OFF-first wins in the real recording but not in the emulated N-MNIST")
+    assert et.dark_digit_text((0.5, 0.4), (2.6, 5.1), name) == (
+        "OFF-first wins in the emulated N-MNIST but not in the real recording")
+    assert et.dark_digit_text((1.0, 0.4), (0.5, 5.1), name) == (
+        "OFF-first wins neither in the real recording nor in the emulated N-MNIST")
+
+
+def test_conventions_text():
+    assert et.conventions_text([True] * 4, 1.0, 4000) == (
+        "in every row; over the whole training split, in every one of its 4,000 recordings")
+    assert et.conventions_text([True, False, True, True], 0.995, 4000) == (
+        "in 3 of the 4 rows; over the whole training split, in 99.5 % of its 4,000 recordings")
+    with pytest.raises(ValueError, match="shown_above"):
+        et.conventions_text([], 1.0, 10)

@@ -24,8 +24,11 @@ from primekit.inference.evaluate import (
     stream_early_stop,
 )
 from primekit.inference.sweeps import (
+    SweepRow,
     TimedRow,
+    exits_rise,
     realised_fraction,
+    sweep_columns,
     threshold_sweep,
     timed_sweep,
 )
@@ -174,6 +177,18 @@ def test_sweep_values_by_hand():
     assert (never.mean_exit, never.steps_saved, never.accuracy) == (4.0, 0.0, 0.5)
     with pytest.raises(ValueError, match="thresholds is empty"):
         threshold_sweep(recording, [])
+
+
+def test_exits_rise_only_when_the_mean_exit_never_falls_and_ends_higher():
+    def rows(*exits):   # listed from the highest threshold down: exits_rise sorts them
+        return [SweepRow(t, 0.5, e, 1 - e / 4) for t, e in zip((1.0, 0.8, 0.5), exits)]
+    assert exits_rise(rows(4.0, 2.5, 1.0)) and exits_rise(rows(4.0, 1.0, 1.0))
+    assert not exits_rise(rows(1.0, 1.0, 1.0))                  # sure at once at every threshold
+    assert not exits_rise(rows(4.0, 1.0, 2.0))                  # falls from θ = 0.5 to 0.8
+    assert sweep_columns(rows(4.0, 2.5, 1.0)) == {"threshold": [1.0, 0.8, 0.5], "accuracy": [0.5] * 3,
+                                                  "mean_exit": [4.0, 2.5, 1.0], "steps_saved": [0.0, 0.375, 0.75]}
+    with pytest.raises(ValueError, match="rows has 1 thresholds; whether exits rise needs at least 2"):
+        exits_rise(rows(4.0))
 
 
 def test_hidden_layer_records_the_readout_input(model, split):

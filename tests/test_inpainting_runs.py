@@ -16,8 +16,8 @@ from primekit.inference.early_stop import replay
 from primekit.inference.evaluate import run_split
 from primekit.inference.inception import DigitClassifier, digit_quality
 from primekit.inference.inpainting_metrics import mean_losses
-from tests.test_inpainting_model import calibrated_vae
 from tests.test_inpainting_inference import constant_images
+from tests.test_inpainting_model import calibrated_vae
 
 
 @pytest.fixture(scope="module")
@@ -196,3 +196,53 @@ def test_cached_reconstructions_equal_a_fresh_recording(split, vae):
     fresh = runs.record_reconstructions(vae, split, index=[1, 4], read_seed=7)
     assert torch.equal(runs.cached_reconstructions(vae, split, index=[1, 4], read_seed=7), fresh)
     assert torch.equal(runs.cached_reconstructions(vae, split, index=[1, 4], read_seed=7), fresh)
+
+
+def test_noise_table_shows_the_noiseless_chips_once_first():
+    from primekit.experiments.inpainting_runs import QUANTITIES, InpaintingNoiseSweep
+
+    config = NoiseSweepConfig(levels=(0.0, 0.1), chips=2, thresholds=())
+    values = np.zeros((1, 2, 2, 2, 1, len(QUANTITIES)))
+    values[0, :, 0, :, 0, QUANTITIES.index("damaged")] = [0.3, 0.5]      # level 0: the same chips for both kinds
+    values[0, 1, 1, :, 0, QUANTITIES.index("damaged")] = [0.6, 0.6]      # read noise, 10 %
+    table = summaries.noise_table(InpaintingNoiseSweep(config, ("a",), (), values, 5, 1.0), (0.1, 0.0), None)
+    assert table.rows == (("no noise", "0.400 ± 0.141"), ("programming 10 %", "0.000 ± 0.000"),
+                          ("read 10 %", "0.600 ± 0.000"))
+
+
+def test_premise_words_tell_flat_from_moved():
+    from primekit.experiments.inpainting_runs import QUANTITIES, InpaintingNoiseSweep
+
+    config = NoiseSweepConfig(levels=(0.0, 0.2), chips=2, thresholds=())
+    values = np.zeros((1, 2, 2, 2, 1, len(QUANTITIES)))
+    damaged = QUANTITIES.index("damaged")
+    values[0, 0, :, :, 0, damaged] = [[0.43, 0.45], [0.42, 0.44]]        # programming: -0.01, spreads 0.014
+    flat = InpaintingNoiseSweep(config, ("memristor-pruning",), (), values.copy(), 5, 1.0)
+    assert summaries.premise_words(flat) == "so its programming curve is flat by the model's premise, not as a finding"
+    values[0, 0, 1, :, 0, damaged] = [0.60, 0.62]                         # +0.17, far beyond 2 x 0.02
+    moved = summaries.premise_words(InpaintingNoiseSweep(config, ("memristor-pruning",), (), values, 5, 1.0))
+    assert moved.startswith("so its programming curve moves only through the residual errors of its RESET pairs "
+                            "(+0.170 at 20 %)")
+    with pytest.raises(ValueError, match="need 0"):
+        summaries.premise_words(InpaintingNoiseSweep(NoiseSweepConfig(levels=(0.1,), chips=2, thresholds=()),
+                                                     ("memristor-pruning",), (), values[:, :, :1], 5, 1.0))
+
+
+def test_clipping_words_say_what_clipping_costs():
+    assert summaries.clipping_words(0, 100, 0.6, 0.6) == ("Weight Tuning's trained weights fit the conductance range: "
+                                                          "no cell is clipped on the chip.")
+    costly = summaries.clipping_words(2378, 354816, 0.778, 0.634)
+    assert costly == ("Weight Tuning's trained weights do not all fit the conductance range: 2,378 of its 354,816 "
+                      "cells are clipped, so even without noise its damaged-square MSE on the chip is 0.778, against "
+                      "0.634 in software on the same digits: its column is that of a clipped network, not a measure "
+                      "of how weight tuning copes with noise.")
+    assert summaries.clipping_words(3, 100, 0.605, 0.600).endswith(
+        "3 of its 100 cells are clipped, which moves its noiseless damaged-square MSE little (0.605, 0.600 in "
+        "software).")
+
+
+def test_energy_table_writes_both_energies_alike():
+    from primekit.experiments.inpainting_runs import VAEEnergyRow
+
+    table = summaries.energy_table({"ours": [VAEEnergyRow(0.3, 8.0, 19_782_400.0, 15_678_200.0)]}, 16)
+    assert table.rows == (("ours", "0.3", "50.0 %", "19,782", "15,678", "1.3x"),)

@@ -9,6 +9,7 @@ from primekit.inference.intervals import (
     accuracy_interval,
     binomial_interval,
     mcnemar_p_value,
+    mean_interval,
     paired_difference,
 )
 
@@ -58,11 +59,22 @@ def test_identical_methods_differ_by_exactly_zero():
     assert (result.difference, result.low, result.high, result.p_value) == (0.0, 0.0, 0.0, 1.0)
 
 
+def test_mean_interval_is_the_mean_plus_minus_z_standard_errors():
+    interval = mean_interval([0.0, 1.0, 2.0, 3.0, 4.0])      # mean 2, sd sqrt(2.5), n 5
+    assert (interval.estimate, interval.n) == (2.0, 5)
+    assert interval.low == pytest.approx(2 - 1.385904, abs=1e-6) and interval.high == pytest.approx(2 + 1.385904, abs=1e-6)
+    narrower = mean_interval(np.array([0.0, 1.0, 2.0, 3.0, 4.0]), level=0.9)     # z = 1.644854
+    assert narrower.high - narrower.low == pytest.approx(2 * 1.644854 * math.sqrt(2.5 / 5), abs=1e-6)
+    assert mean_interval([0.3, 0.3, 0.3]) == mean_interval([0.3] * 3) and mean_interval([0.3] * 3).low == pytest.approx(0.3)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: binomial_interval(11, 10), r"successes=11 must be an integer >= 0 and <= 10"),
     (lambda: accuracy_interval([0.5, 1.0]), r"correct must hold booleans"),
     (lambda: paired_difference([True, False], [True]), r"correct_a has 2 samples but correct_b has 1"),
     (lambda: binomial_interval(1, 2, level=1.0), r"level=1.0 must be a finite number > 0 and <= 0.999999"),
+    (lambda: mean_interval([0.5]), r"values must be a 1-D array of at least 2 per-sample values"),
+    (lambda: mean_interval([0.5, float("nan")]), r"values holds 1 NaN or infinite entries"),
 ])
 def test_bad_input_is_refused_by_name(call, message):
     with pytest.raises(ValueError, match=message):

@@ -161,7 +161,9 @@ def test_difference_text_and_comparison_table():
     ahead = paired_difference(a, b)
     assert ms.difference_text("A", "B", ahead).startswith("A is ahead of B: +20.0 points")
     assert ms.difference_text("B", "A", paired_difference(b, a)).startswith("B is behind A")
-    assert ms.difference_text("A", "A'", paired_difference(a, a)).startswith("this test set cannot tell A from A'")
+    close = a.copy()
+    close[0], close[-1] = False, True                            # one sample each way: no resolved difference
+    assert ms.difference_text("A", "A'", paired_difference(a, close)).startswith("this test set cannot tell A from A'")
     table = ms.comparison_table({("A", "B"): ahead})
     assert table.rows == (("A − B", "+20.0", f"{100 * ahead.low:+.1f} to {100 * ahead.high:+.1f}",
                            f"{ahead.p_value:.2g}", "20 / 0"),)
@@ -171,3 +173,77 @@ def test_chance_verdict():
     assert ms.chance_verdict(binomial_interval(50, 1000), 0.1) == "below"
     assert ms.chance_verdict(binomial_interval(100, 1000), 0.1) == "at"
     assert ms.chance_verdict(binomial_interval(150, 1000), 0.1) == "above"
+
+
+def test_agreement_text_says_exactly_only_at_zero():
+    assert ms.agreement_text(0.0) == "agree exactly (their largest difference is 0)"
+    assert ms.agreement_text(3.2e-8) == "agree to 3.2e-08 (float rounding)"
+    with pytest.raises(ValueError, match="error"):
+        ms.agreement_text(-1.0)
+
+
+def test_difference_text_says_identical_answers_instead_of_zero_points():
+    a = np.array([True] * 90 + [False] * 10)
+    text = ms.difference_text("A", "B", paired_difference(a, a.copy()))
+    assert text == "A and B give the same answer on every one of the 100 test samples"
+    assert "0.0 points" not in text
+
+
+def test_magnitude_texts_follow_the_bins():
+    layers = ("conv0", "linear")
+    prefer = {"bottombin_conv0": 0.12, "topdecile_conv0": 0.63, "bottombin_linear": 0.14, "topdecile_linear": 0.59}
+    t = ms.magnitude_texts(prefer, layers)
+    assert t["magnitude_text"] == ("In every layer training keeps more of the largest weights than of the smallest: "
+                                   "of the weights in the bottom magnitude bin it keeps 12 % and 14 %, of those in "
+                                   "the top bin 63 % and 59 % (conv0, linear)")
+    assert t["top_dropped_text"] == "training drops 37 % and 41 % of the top bin"
+    assert t["magnitude_notice"].startswith("Training keeps large weights preferentially (top bin: 63 % and 59 % kept")
+    mixed = {**prefer, "topdecile_linear": 0.10}                  # linear keeps fewer of its largest weights
+    m = ms.magnitude_texts(mixed, layers)
+    assert m["magnitude_text"].startswith(
+        "Training keeps more of the largest weights than of the smallest only in conv0:")
+    assert "preferentially" not in m["magnitude_notice"]
+    none = ms.magnitude_texts({**mixed, "topdecile_conv0": 0.05}, layers)
+    assert none["magnitude_text"].startswith("In no layer does training keep more")
+    whole = ms.magnitude_texts({**prefer, "topdecile_conv0": 1.0, "topdecile_linear": 1.0}, layers)
+    assert whole["top_dropped_text"] == "here training happens to keep the whole top bin, as magnitude pruning would"
+    with pytest.raises(ValueError, match="layers is empty"):
+        ms.magnitude_texts(prefer, ())
+
+
+def test_chip_text_judges_software_against_the_first_read_sequence():
+    software = np.array([True] * 95 + [False] * 5)
+    same = ms.chip_text([0.95, 0.96], 0.95, paired_difference(software, software.copy()))
+    assert same == ("scored 95.0 % with the first read-noise sequence (95.0 % to 96.0 % over 2 read-noise "
+                    "sequences), against 95.0 % in software: the same answer on every test sample")
+    chip = software.copy()
+    chip[:40] = False                                             # the chip loses 40 of 100 samples
+    lost = ms.chip_text([0.55], 0.95, paired_difference(software, chip))
+    assert lost == ("scored 55.0 % with the first read-noise sequence, against 95.0 % in software: "
+                    "a loss this test set resolves")
+    assert ms.chip_text([0.95], 0.55, paired_difference(chip, software)).endswith("a gain this test set resolves")
+    chip = software.copy()
+    chip[0], chip[-1] = False, True                               # one sample each way: unresolved
+    assert ms.chip_text([0.95], 0.95, paired_difference(software, chip)).endswith("cannot tell from zero")
+    with pytest.raises(ValueError, match="empty"):
+        ms.chip_text([], 0.9, paired_difference(software, chip))
+    summary = ms.chip_summary([0.97, 0.98], 0.97, 0, {"weight-tuning": 0.98, "software-pruning": 0.96})
+    assert summary["chip_acc_first"] == 0.97
+
+
+def test_deploy_table_lists_every_layer():
+    from primekit.chip.deploy import DeployReport
+
+    report = DeployReport(clipped_cells={"conv0": 0, "linear": 3}, reset_pairs={"conv0": 300, "linear": 11520},
+                          pairs={"conv0": 600, "linear": 23040})
+    table = ms.deploy_table(report)
+    assert table.header == ("layer", "weight pairs", "pairs RESET (pruned)", "cells clipped")
+    assert table.rows == (("`conv0`", "600", "300", "0"), ("`linear`", "23,040", "11,520", "3"))
+
+
+def test_magnitude_texts_need_a_clear_margin_and_join_layer_names():
+    changes = {"bottombin_a": 0.45, "topdecile_a": 0.50, "bottombin_b": 0.10, "topdecile_b": 0.60,
+               "bottombin_c": 0.10, "topdecile_c": 0.70}
+    text = ms.magnitude_texts(changes, ("a", "b", "c"))["magnitude_text"]
+    assert text.startswith("Training keeps more of the largest weights than of the smallest only in b and c:")
+    assert ms.magnitude_texts(changes, ("a", "b", "c"), margin=0.04)["magnitude_text"].startswith("In every layer")

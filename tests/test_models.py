@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import primekit
-from primekit.data.events import read_reference_recording
+from primekit.data.events import REFERENCE_RECORDING_DIGIT, read_reference_recording
 from primekit.data.frames import FrameSpec, to_frames
 from primekit.reference import reference_path
 from primekit.snn.models import (
@@ -34,7 +34,7 @@ def test_released_model_reproduces_the_papers_confidences_on_the_real_sample():
     with torch.no_grad():
         outputs = model.run(x).outputs
     probabilities = running_confidence(outputs)[:, 0]
-    assert probabilities.argmax(dim=-1).tolist() == [4] * 10
+    assert probabilities.argmax(dim=-1).tolist() == [REFERENCE_RECORDING_DIGIT] * 10   # it reads the 4 shown
     assert np.allclose(probabilities.max(dim=-1).values.numpy(), PAPER_CONFIDENCES, atol=1e-3)
     first_exit = int(np.argmax(probabilities.max(dim=-1).values.numpy() > 0.8)) + 1  # steps from 1
     assert first_exit == 6

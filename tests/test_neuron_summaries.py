@@ -84,3 +84,28 @@ def test_state_leak_by_hand():
     leaked = ns.run_without_reset(LIF(shape=(1,)), x, LIF(shape=(1,)).run(x).final_state)
     assert leaked.tolist() == [[[1.0]]]
     assert ns.state_leak(LIF(shape=(1,)), torch.full((1, 1, 1), 0.1)) == {"changed": 0, "spikes": 0}
+
+
+def test_spike_phrases():
+    assert [ns.spikes_text(n) for n in (0, 1, 23, 2857)] == ["no spikes", "1 spike", "23 spikes", "2,857 spikes"]
+    assert [ns.fires_text(n) for n in (0, 1, 2, 5)] == ["does not fire", "fires once", "fires twice", "fires 5 times"]
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="count"):
+            ns.spikes_text(bad)
+
+
+def test_quiet_fired_text():
+    assert ns.quiet_fired_text(15, 15) == "all 15 of them fire now and then"
+    assert ns.quiet_fired_text(15, 3) == "3 of them fire now and then"
+    assert ns.quiet_fired_text(15, 1) == "1 of them fires now and then"
+    assert ns.quiet_fired_text(15, 0) == "none of them fires"
+    with pytest.raises(ValueError, match="fired=16"):
+        ns.quiet_fired_text(15, 16)
+
+
+def test_leak_growth_text_compares_fractions_not_counts():
+    grows = ns.leak_growth_text({"changed": 6, "spikes": 2857}, {"changed": 17, "spikes": 3425})
+    assert grows == "a silent bug that grows with the neurons' memory"
+    # more changed outputs, but a smaller fraction of many more spikes: not larger
+    same = ns.leak_growth_text({"changed": 6, "spikes": 100}, {"changed": 10, "spikes": 1000})
+    assert same == "a silent bug, here no larger with the longer memory"

@@ -137,10 +137,14 @@ def test_conductance_mixture_draws_the_histogram_and_the_expected_counts():
     total = next(s for s in ax.patches if s.get_label() == "sum of the 2 components")
     assert np.allclose(total.get_data().values, fit.expected_counts(edges).sum(axis=0))
     assert np.allclose(total.get_data().values, [2.0, 1.5, 1.5], atol=1e-6)  # half of N(20, 1) either side of 20
-    assert ax.get_yscale() == "log" and ax.get_legend().get_title().get_text() == "Gaussian mixture, BIC: 2"
+    assert ax.get_yscale() == "log" and ax.get_legend().get_title().get_text() == "BIC chose 2 components"
+    # component weights as the book writes percentages, with a space
+    assert [t.get_text() for t in ax.get_legend().get_texts()][2:] == ["0.50 µS, std 0.10 (40 %)",
+                                                                     "20.00 µS, std 1.00 (60 %)"]
     one = MixtureFit(means=(20.0,), stds=(1.0,), weights=(1.0,), bic=(3.0,), n_values=5)
-    labels = [t.get_text() for t in plots.plot_conductance_mixture(values, one).axes[0].get_legend().get_texts()]
-    assert labels == ["5 cells", "1 component: 20.00 µS, std 1.00"]
+    legend = plots.plot_conductance_mixture(values, one).axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["5 cells", "1 component: 20.00 µS, std 1.00"]
+    assert legend.get_title().get_text() == "BIC chose 1 component"
     with pytest.raises(ValueError, match="headroom=0 must be in"):
         plots.plot_conductance_mixture(values, fit, headroom=0)
 

@@ -94,3 +94,24 @@ def test_tsne_panels_colour_points_by_label():
     assert np.allclose(offsets, points)
     colours = fig.axes[0].collections[0].get_facecolors()
     assert np.allclose(colours[1], colours[2]) and not np.allclose(colours[0], colours[1])
+
+
+def test_wall_time_labels_stay_clear_of_the_reference_lines():
+    # the book's numbers: software a little below the diagonal, hardware just under it
+    def rows(points):                    # (threshold, steps saved, time saved), as fractions
+        return [TimedRow(th, 1.0 - t, 1.0, s) for th, s, t in points]
+
+    software = rows(((0.3, 0.698, 0.631), (0.5, 0.435, 0.370), (0.8, 0.093, 0.051)))
+    hardware = rows(((0.3, 0.705, 0.674), (0.5, 0.486, 0.468), (0.8, 0.154, 0.134)))
+    fig = plots.plot_wall_time({"software": software, "hardware": hardware})
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    diagonal, dotted = ax.lines[0], ax.lines[1]
+    for text in ax.texts:
+        box = text.get_window_extent(renderer).expanded(1.02, 1.05)
+        for line in (diagonal, dotted):
+            xs = np.linspace(0, 100, 2001)
+            ys = np.interp(xs, line.get_xdata(), line.get_ydata())
+            points = ax.transData.transform(np.column_stack([xs, ys]))
+            assert not any(box.contains(x, y) for x, y in points), (text.get_text(), line.get_linestyle())

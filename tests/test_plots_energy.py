@@ -40,7 +40,10 @@ def test_operation_energies_are_drawn_as_given():
 def test_work_reduction_writes_the_factors():
     fig = plot_work_reduction({"dense": 1000.0, "sparse": 10.0})
     texts = [t.get_text() for t in fig.axes[0].texts]
-    assert "1e+03" in texts and "10  (x100 fewer)" in texts
+    assert "1,000" in texts and "10  (dense ÷ 100)" in texts
+    fig = plot_work_reduction({"dense MACs, all T steps": 3.44e7, "kept": 1.72e7, "triggered": 2.96e6})
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == ["34.4 million", "17.2 million  (dense MACs ÷ 2)", "2.96 million  (dense MACs ÷ 11.6)"]
     with pytest.raises(ValueError, match="stages is empty"):
         plot_work_reduction({})
 
@@ -75,7 +78,7 @@ def test_sensitivity_marks_both_ends_and_the_default():
     assert any(np.allclose(x, [10.0, 10.0]) for x in xs)                 # the default
     assert not ax.texts                                                  # the values go in a table, not beside the markers
     legends = [legend for legend in [ax.get_legend(), *fig.legends] if legend is not None]
-    assert {"low end", "high end", "our default: 10x", "paper: 37.83x"} <= {
+    assert {"low end", "high end", "our default: 10.0x", "paper: 37.83x"} <= {
         t.get_text() for legend in legends for t in legend.get_texts()}
 
 

@@ -77,7 +77,20 @@ def test_saccade_path_speed_legend_outside():
     renderer = fig.canvas.get_renderer()
     box, area = speed_axes.get_legend().get_window_extent(renderer), speed_axes.get_window_extent(renderer)
     assert box.y0 >= area.y1 - 1   # above the speed panel, not on the shaded saccades
+    _legends_outside_data(fig)     # the path panel's "start and end" too: inside, it covered the path
+    assert len([ax for ax in fig.axes if ax.get_legend() is not None]) == 2
     _fits_the_column(fig)
+
+
+def test_counts_in_legends_have_thousands_separators(events):
+    labels = {"training split": np.repeat(np.arange(10), 400), "test split": np.repeat(np.arange(10), 100)}
+    fig = plots.plot_class_counts(labels)
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert texts == ["training split (4,000 samples)", "test split (1,000 samples)"]
+    many = np.concatenate([events] * 4)
+    many["p"][:] = 1
+    fig = plots.plot_events_3d(many)
+    assert "ON (1,600 events)" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
 
 
 def test_event_rate_colours(events):

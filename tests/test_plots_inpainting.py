@@ -6,12 +6,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from primekit import plots  # noqa: E402
-from primekit.experiments.inpainting_runs import Quality, VAEEnergyRow  # noqa: E402
+from primekit import plots
+from primekit.experiments.inpainting_runs import Quality, VAEEnergyRow
 
 
 @pytest.fixture(autouse=True)
@@ -123,3 +123,13 @@ def test_noise_quality_draws_mean_and_spread_over_chips():
     programming = fig.axes[0].lines[0]
     assert np.allclose(programming.get_xdata(), [0.0, 10.0]) and np.allclose(programming.get_ydata(), [0.0, 0.5])
     assert sweep.stats("m", "programming", "damaged")[1][1] == pytest.approx(np.std([0.4, 0.6], ddof=1))
+
+
+def test_vae_energy_says_a_costlier_hybrid_as_more_and_writes_plain_ticks():
+    rows = [VAEEnergyRow(1.0, 8.0, 2000.0, 4000.0), VAEEnergyRow(None, 16.0, 4000.0, 8000.0)]
+    fig = plots.plot_vae_energy({"ours": rows})
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()][1] == "hybrid, ours\n(2.0x more at full T)"
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert labels and all("$" not in label and "10^" not in label for label in labels)   # 2, 5, 10, not 10^0

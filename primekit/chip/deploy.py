@@ -37,7 +37,7 @@ from primekit.snn.weight_sources import LayerMap, WeightSource
 
 
 class ChipWeights(WeightSource):
-    """Weights held by memristor pairs: ``weight_scale * (G+ - G-)`` (``kappa``, conductances in uS).
+    """Weights held by memristor pairs: ``weight_scale * (G+ - G-)`` (``kappa``, conductances in µS).
 
     ``read()`` returns the noise-free weights. ``apply`` computes a layer's output currents from the cells
     as a chip reads them: every read draws the device's read noise afresh (``config.noise_model``; cell-relative:
@@ -64,7 +64,7 @@ class ChipWeights(WeightSource):
     batch position and its own count of reads (restarted by :meth:`reseed` / :func:`reseed_reads`).
 
     Args:
-        pairs: the conductances (uS).
+        pairs: the conductances (µS).
         config: the device (its ``read_noise``, ``read_mode`` and ``weight_scale`` are used here).
         read_seed: this layer's stream key for read noise (see :meth:`reseed`).
         includes_pruning: True for a deployed chip whose pruned pairs are RESET.
@@ -258,7 +258,7 @@ def deploy_range_filling(model: nn.Module, memristor: MemristorConfig = Memristo
     :func:`deploy`, so the same ``seed`` gives the same random draws.
 
     Returns:
-        The chip model and the ``weight_scale`` used for each layer (network weight per uS).
+        The chip model and the ``weight_scale`` used for each layer (network weight per µS).
     """
     if not (is_number(fill) and 0 < fill <= 1):
         raise ValueError(f"fill={fill!r} must be in (0, 1] (the fraction of the conductance range the largest weight spans)")

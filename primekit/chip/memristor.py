@@ -1,7 +1,7 @@
 """A memristor chip: differential pairs, formation randomness, RESET, programming and read noise.
 
 Every weight lives in a *differential pair* of memristor cells, ``w = weight_scale * (G+ - G-)``,
-conductances in microsiemens (uS). The pipeline, one testable step each (after aihwkit's device
+conductances in microsiemens (µS). The pipeline, one testable step each (after aihwkit's device
 pipeline, with one knob per noise term):
 
 1. :func:`form` - electroforming leaves every cell at a random conductance (quasi-normal, clipped to the
@@ -22,13 +22,13 @@ How a noise level acts is the device's ``noise_model`` (:data:`NOISE_MODELS`), t
   cells), as the authors' code adds ``w + sigma w eps`` to its weights before masking; a pruned (RESET,
   near-zero) weight carries almost none. Their code uses it as read noise; using it for programming too is
   our choice;
-- ``"state-independent"``: each cell moves by a fixed ``level * g_mean_us`` uS whatever its state (5 % is
-  1 uS with the defaults), so RESET cells are as noisy as any other.
+- ``"state-independent"``: each cell moves by a fixed ``level * g_mean_us`` µS whatever its state (5 % is
+  1 µS with the defaults), so RESET cells are as noisy as any other.
 
 Programming noise moves only the cells a method *writes* (``programming_targets``, see
 :func:`primekit.chip.deploy.deploy`). :func:`equivalent_weight_noise` converts a level into the weight
 spread it causes. Zero noise is the identity. The numbers in :class:`MemristorConfig` are illustrative defaults chosen so that ``G+ - G-`` has
-the spread of the authors' software weights (std 6.352 uS); the paper reports neither its devices'
+the spread of the authors' software weights (std 6.352 µS); the paper reports neither its devices'
 conductance range nor their noise magnitudes.
 """
 
@@ -44,7 +44,7 @@ from primekit.seeding import derive_seed, make_generator
 
 #: How a simulated chip reads a batch: every sample its own read, or one read shared by the batch.
 READ_MODES = ("per-sample", "per-step")
-#: How a noise level acts on a pair: relative to each cell, to the pair's weight, or fixed in uS per cell.
+#: How a noise level acts on a pair: relative to each cell, to the pair's weight, or fixed in µS per cell.
 NOISE_MODELS = ("cell-relative", "weight-relative", "state-independent")
 #: Which cells programming noise moves: those a method writes, or every cell (as-formed cells included).
 PROGRAMMING_TARGETS = ("written", "every-cell")
@@ -52,25 +52,25 @@ PROGRAMMING_TARGETS = ("written", "every-cell")
 
 @dataclass(frozen=True)
 class MemristorConfig:
-    """Device parameters (conductances in uS, voltages in V, noise levels relative, i.e. 0.05 = 5 %).
+    """Device parameters (conductances in µS, voltages in V, noise levels relative, i.e. 0.05 = 5 %).
 
     Attributes:
         g_mean_us: mean conductance of a formed cell.
         g_device_spread_us: device-to-device std of each cell's own mean conductance.
         g_cycle_spread_us: cycle-to-cycle std around a cell's mean at each (re-)programming.
-            Formed cells spread by ``sqrt(device^2 + cycle^2)`` = 4.5 uS with the defaults, so that
-            ``G+ - G-`` has std 6.36 uS, the authors' software weights (N(0, 6.352^2)).
+            Formed cells spread by ``sqrt(device^2 + cycle^2)`` = 4.5 µS with the defaults, so that
+            ``G+ - G-`` has std 6.36 µS, the authors' software weights (N(0, 6.352^2)).
         g_min_us, g_max_us: the device's conductance range; conductances are clipped to it.
         g_reset_us: conductance of a RESET (high-resistance) cell.
         g_reset_spread_us: std of the RESET conductance.
         read_voltage_v: voltage applied to a row during a read (for currents and energy).
-        weight_scale: network weight per uS of ``G+ - G-`` (the authors' code: 0.01).
+        weight_scale: network weight per µS of ``G+ - G-`` (the authors' code: 0.01).
         programming_noise: level of the deviation from the intended conductance, once per chip (0.05 = 5 %;
             what it is relative to is ``noise_model``).
         read_noise: level of the conductance fluctuation redrawn at every read (same units).
         noise_model: how both levels act (:data:`NOISE_MODELS`): ``"cell-relative"`` (std ``level * G`` per
             cell), ``"weight-relative"`` (std ``level * |w|`` per weight, the authors' code) or
-            ``"state-independent"`` (std ``level * g_mean_us`` uS per cell).
+            ``"state-independent"`` (std ``level * g_mean_us`` µS per cell).
         programming_targets: which cells programming noise moves (:data:`PROGRAMMING_TARGETS`):
             ``"written"`` (default): the cells a method writes - mapped (e.g. weight-tuned) weights and RESET
             pairs - while the as-formed cells Memristor Pruning keeps are never written and stay as formed;
@@ -132,7 +132,7 @@ class MemristorConfig:
 
 @dataclass(frozen=True)
 class Pairs:
-    """Conductances of an array of differential pairs, ``g_plus`` and ``g_minus`` (uS), same shape.
+    """Conductances of an array of differential pairs, ``g_plus`` and ``g_minus`` (µS), same shape.
 
     ``reset`` marks RESET pairs (bool, same shape), ``None`` if none are.
     """
@@ -155,7 +155,7 @@ class Pairs:
 
 
 def pairs_to_weights(g_plus: torch.Tensor, g_minus: torch.Tensor, config: MemristorConfig) -> torch.Tensor:
-    """``weight_scale * (G+ - G-)`` (conductances in uS)."""
+    """``weight_scale * (G+ - G-)`` (conductances in µS)."""
     return config.weight_scale * (g_plus - g_minus)
 
 
@@ -194,7 +194,7 @@ def form(shape, config: MemristorConfig = MemristorConfig(), seed: int = 0) -> P
 
 
 def reprogram_cycles(n_cells: int, n_cycles: int, config: MemristorConfig = MemristorConfig(), seed: int = 0) -> torch.Tensor:
-    """Conductances (uS) of ``n_cells`` cells re-programmed ``n_cycles`` times: ``[n_cycles, n_cells]``.
+    """Conductances (µS) of ``n_cells`` cells re-programmed ``n_cycles`` times: ``[n_cycles, n_cells]``.
 
     Each cell keeps its own mean (device-to-device part) and each cycle redraws the cycle-to-cycle part,
     so a cell's mean over cycles spreads by ``g_device_spread_us`` across cells and its std over cycles
@@ -237,7 +237,7 @@ def _check_level(name: str, level) -> float:
 
 
 def cell_noise_std(g: torch.Tensor, level: float, config: MemristorConfig) -> torch.Tensor:
-    """Std (uS) of each cell's noise at ``level`` under a cell model: ``level * G`` (cell-relative) or
+    """Std (µS) of each cell's noise at ``level`` under a cell model: ``level * G`` (cell-relative) or
     ``level * g_mean_us`` everywhere (state-independent). The weight-relative model has no per-cell std."""
     if config.noise_model == "cell-relative":
         return level * g
@@ -308,10 +308,10 @@ def read(pairs: Pairs, config: MemristorConfig, generator: torch.Generator) -> P
 
 
 def crossbar_currents(voltages: torch.Tensor, pairs: Pairs) -> torch.Tensor:
-    """Column currents (uA) of a crossbar of pairs: ``I_j = sum_i V_i (G+_ij - G-_ij)``.
+    """Column currents (µA) of a crossbar of pairs: ``I_j = sum_i V_i (G+_ij - G-_ij)``.
 
     Ohm's law gives each cell's current ``V_i G_ij``; Kirchhoff's current law sums them on column j; the
-    pair's two columns are subtracted. ``voltages``: ``[..., rows]`` in V; pairs ``[rows, columns]`` in uS.
+    pair's two columns are subtracted. ``voltages``: ``[..., rows]`` in V; pairs ``[rows, columns]`` in µS.
     """
     check_instance("voltages", voltages, torch.Tensor, "a torch.Tensor [..., rows] (V)")
     if pairs.g_plus.dim() != 2:

@@ -179,17 +179,30 @@ def dataset_summary(frames, events, cache_files: Sequence[Path] = ()) -> dict:
     Returns:
         ``n_train``, ``n_test``, ``n_samples``, ``n_event_train``, ``frames_shape`` ("N x T x 2 x 34 x 34"),
         ``frames_dtype``, ``train_per_class_min``/``max`` (over the ten digits), ``cache_listing``
-        ("name (size MB); ...") and ``cache_total_mb``.
+        ("events 143.0 MB, frames 115.6 MB": what each file holds, not its hashed name) and ``cache_total_mb``.
     """
-    sizes = {Path(p).name: Path(p).stat().st_size / 1e6 for p in sorted({Path(p) for p in cache_files})}
+    sizes: dict[str, float] = {}
+    for path in sorted({Path(p) for p in cache_files}):
+        kind = _cache_kind(path.name)
+        sizes[kind] = sizes.get(kind, 0.0) + path.stat().st_size / 1e6
     counts = np.bincount(np.asarray(frames.train.labels, dtype=np.int64), minlength=10)
     return {"n_train": len(frames.train), "n_test": len(frames.test),
             "n_samples": len(frames.train) + len(frames.test), "n_event_train": len(events.train),
             "frames_shape": " x ".join(str(n) for n in frames.train.frames.shape),
             "frames_dtype": str(frames.train.frames.dtype),
             "train_per_class_min": int(counts.min()), "train_per_class_max": int(counts.max()),
-            "cache_listing": "; ".join(f"{name} ({size:.1f} MB)" for name, size in sizes.items()),
+            "cache_listing": ", ".join(f"{kind} {size:.1f} MB" for kind, size in sizes.items()),
             "cache_total_mb": float(sum(sizes.values()))}
+
+
+def _cache_kind(file_name: str) -> str:
+    """What a cache file holds, from its name: "events", "frames", else the name without its hash and suffix."""
+    stem = file_name.split(".")[0]
+    for kind in ("events", "frames"):
+        if kind in stem.split("-"):
+            return kind
+    head, _, tail = stem.rpartition("-")
+    return head if head and all(c in "0123456789abcdef" for c in tail) else stem
 
 
 def pooled_ratio(stats: Sequence[RecordingStats], off_field: str, on_field: str) -> float:
@@ -325,3 +338,62 @@ def binning_summary(events: np.ndarray, timesteps: int) -> dict:
             "count_remainder": n % timesteps, "count_span_min_ms": float(spans.min()),
             "count_span_max_ms": float(spans.max()), "k_steps": k,
             "k_time_ms": float(time_end_ms[k - 1]), "k_count_ms": float(count_end_ms[k - 1])}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Phrases: the chapter's sentences whose wording depends on the numbers
+# ---------------------------------------------------------------------------------------------------
+
+
+def balance_text(per_class_min: int, per_class_max: int) -> str:
+    """The training split's balance over the digits: "class-balanced (400 training samples per digit)", or
+    "not class-balanced (from 5,421 to 6,742 training samples per digit)"."""
+    if not 0 <= per_class_min <= per_class_max:
+        raise ValueError(f"per_class_min={per_class_min!r}, per_class_max={per_class_max!r}: need 0 <= min <= max")
+    if per_class_min == per_class_max:
+        return f"class-balanced ({per_class_min:,} training samples per digit)"
+    return f"not class-balanced (from {per_class_min:,} to {per_class_max:,} training samples per digit)"
+
+
+def dropped_text(n_dropped: int) -> str:
+    """The events an equal-time binning leaves out: "1 event at the very end falls", "3 events ... fall"."""
+    if not isinstance(n_dropped, (int, np.integer)) or n_dropped < 0:
+        raise ValueError(f"n_dropped={n_dropped!r} must be a non-negative integer")
+    if n_dropped == 0:
+        return "no event falls"
+    return f"{n_dropped:,} event" + (" at the very end falls" if n_dropped == 1 else "s at the very end fall")
+
+
+def path_end_text(path_end_px: float, tolerance_px: float = 1e-3) -> str:
+    """Where the saccade path ends: "returns exactly to its start" (within ``tolerance_px``), else "ends 0.25 px
+    from its start"."""
+    if not path_end_px >= 0:
+        raise ValueError(f"path_end_px={path_end_px!r} must be a distance >= 0 (px)")
+    return "returns exactly to its start" if path_end_px <= tolerance_px else f"ends {path_end_px:.2f} px from its start"
+
+
+def dark_digit_text(real: Sequence[float], split: Sequence[float], data_name: str) -> str:
+    """Who passes the dark-digit test. ``real`` and ``split``: the OFF-first / ON-first ratios (whole recording,
+    saccade by saccade) of the real recording and of the split (pooled). OFF-first wins where both ratios
+    exceed 1; "more sharply saccade by saccade" only where the saccade ratio is the larger one for both."""
+    wins = {"the real recording": min(real) > 1, f"the {data_name}": min(split) > 1}
+    if all(wins.values()):
+        sharper = real[1] > real[0] and split[1] > split[0]
+        return f"OFF-first wins in the real recording and in the {data_name}" + (
+            ", more sharply saccade by saccade" if sharper else "")
+    if not any(wins.values()):
+        return f"OFF-first wins neither in the real recording nor in the {data_name}"
+    winner, loser = sorted(wins, key=wins.get, reverse=True)
+    return f"OFF-first wins in {winner} but not in {loser}"
+
+
+def conventions_text(shown_above: Sequence[bool], fraction_above: float, n_recordings: int) -> str:
+    """Whether saccade 1's ON events lie above its OFF events: in the rows of the signed-image figure
+    (``shown_above``, one bool per row) and over the split (``fraction_above`` of ``n_recordings``)."""
+    if not shown_above or not 0 <= fraction_above <= 1:
+        raise ValueError(f"shown_above={shown_above!r} must be non-empty, fraction_above={fraction_above!r} in [0, 1]")
+    rows = sum(bool(a) for a in shown_above)
+    rows_text = "in every row" if rows == len(shown_above) else f"in {rows} of the {len(shown_above)} rows"
+    split_text = (f"in every one of its {n_recordings:,} recordings" if fraction_above == 1
+                  else f"in {100 * fraction_above:.1f} % of its {n_recordings:,} recordings")
+    return f"{rows_text}; over the whole training split, {split_text}"

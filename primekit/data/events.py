@@ -246,6 +246,10 @@ def write_nmnist_bin(path: str | os.PathLike, events: np.ndarray) -> None:
     paths.atomic_write(path, lambda stream: stream.write(records.tobytes()))
 
 
+#: The digit the shipped real recording shows (tonic's ``sample_nmnist.bin``, see ``data/reference/README.md``).
+REFERENCE_RECORDING_DIGIT = 4
+
+
 def read_reference_recording() -> np.ndarray:
     """The real N-MNIST recording shipped in ``data/reference`` (a "4", 4,325 events over 310.5 ms), after
     checking its SHA-256 (:func:`primekit.reference.reference_path`)."""

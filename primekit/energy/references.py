@@ -33,7 +33,7 @@ from primekit.checks import is_number
 from primekit.energy import prices
 from primekit.energy.count_records import CountTable
 from primekit.energy.prices import DATAFLOWS, EnergyConfig, EnergyRow
-from primekit.energy.tables import SRAM_64BIT_PJ
+from primekit.energy.tables import SRAM_64BIT_PJ, ratio_text
 from primekit.tables import Table
 
 #: Bits of one word (a weight or a membrane value) in each number format of ``prices.PRECISIONS``.
@@ -136,8 +136,8 @@ def grid_table(cells: Sequence[GridCell], theta: float) -> Table:
     header = ["digital dataflow", "arithmetic", "memory", "digital (µJ)", "hybrid (µJ)",
               f"ratio, both stop (θ = {theta:g})"] + (["ratio, digital runs all T"] if full else [])
     rows = [[DATAFLOW_LABELS[c.dataflow], c.precision, c.memory, f"{c.digital_pj / 1e6:.3g}",
-             f"{c.hybrid_pj / 1e6:.3g}", f"{c.ratio:.3g}x"]
-            + ([f"{c.ratio_full_digital:.3g}x"] if full else []) for c in cells]
+             f"{c.hybrid_pj / 1e6:.3g}", ratio_text(c.ratio)]
+            + ([ratio_text(c.ratio_full_digital)] if full else []) for c in cells]
     return Table.of(header, rows)
 
 
@@ -168,13 +168,13 @@ def bracket_text(result: Bracket) -> str:
     """One sentence saying which entries bracket the target (or that all lie on one side)."""
     target = f"{result.target:g}x"
     if result.below and result.above:
-        return (f"{target} lies between {result.below[1]:.3g}x ({result.below[0]}) and {result.above[1]:.3g}x "
-                f"({result.above[0]}).")
+        return (f"{target} lies between {ratio_text(result.below[1])} ({result.below[0]}) and "
+                f"{ratio_text(result.above[1])} ({result.above[0]}).")
     if result.below:
         side, (label, ratio) = "less", result.below
     else:
         side, (label, ratio) = "more", result.above
-    return f"Every reference gives {side} than {target}; the closest gives {ratio:.3g}x ({label})."
+    return f"Every reference gives {side} than {target}; the closest gives {ratio_text(ratio)} ({label})."
 
 
 class ReadingRow(NamedTuple):

@@ -71,6 +71,15 @@ def percent_texts(values: Mapping[str, float], names: Sequence[str], digits: int
     return {f"{name}_pct": percent(values[name], digits) for name in names}
 
 
+def ratio_text(ratio: float) -> str:
+    """An efficiency ratio with three significant digits, trailing zeros kept: ``6.00x``, ``80.3x``, ``271x``
+    (``:.3g`` would write ``6x`` beside a ``6.0x`` in the text)."""
+    if not ratio > 0:
+        raise ValueError(f"ratio={ratio!r} must be > 0 (digital energy over hybrid energy)")
+    digits = 2 if ratio < 9.995 else 1 if ratio < 99.95 else 0
+    return f"{ratio:.{digits}f}x"
+
+
 def number(value: float) -> str:
     """A count as the tables show it: ``1,234`` for an integer value, ``1,234.57`` otherwise."""
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
@@ -120,8 +129,8 @@ def energy_sweep_table(rows: Sequence[EnergyRow]) -> Table:
 
 def energy_sweep_summary(rows: Sequence[EnergyRow], theta: float, timesteps: int) -> dict[str, float]:
     """The sweep in numbers: at ``theta`` and at full T (the row of threshold 1.0, which must exit at
-    ``timesteps``), energies per image (µJ), ratios, accuracies, the mean exit, the hybrid energy and the
-    load saved by early stop, and the range of the ratio over all thresholds."""
+    ``timesteps``), energies per image (µJ), ratios, accuracies, the mean exit, the energy of each system and
+    the load saved by early stop, and the range of the ratio over all thresholds."""
     at, full = _row_at(rows, theta), _row_at(rows, 1.0)
     if full.mean_exit != timesteps:
         raise ValueError(f"the full-T row exits at {full.mean_exit!r}, not at timesteps={timesteps!r}")
@@ -131,7 +140,35 @@ def energy_sweep_summary(rows: Sequence[EnergyRow], theta: float, timesteps: int
             "digital_uj_full": full.digital_pj / 1e6, "hybrid_uj_full": full.hybrid_pj / 1e6,
             "exit_theta": at.mean_exit, "acc_theta": at.accuracy, "acc_full": full.accuracy,
             "energy_saved_theta": 1 - at.hybrid_pj / full.hybrid_pj, "load_saved_theta": 1 - at.mean_exit / timesteps,
+            "digital_saved_theta": 1 - at.digital_pj / full.digital_pj,
             "ratio_min": min(ratios), "ratio_max": max(ratios)}
+
+
+def early_stop_texts(summary: Mapping[str, float], theta: float, alike_points: float = 0.05,
+                     steady_span: float = 1.1) -> dict[str, str]:
+    """How early stop acts on the two systems, in words chosen by :func:`energy_sweep_summary`'s numbers.
+
+    The two systems' energy savings at ``theta`` count as "nearly the same" when they differ by less than
+    ``alike_points`` (a fraction: 0.05 = 5 points); the ratio "barely moves" when its largest value over the
+    thresholds is less than ``steady_span`` times its smallest. Keys: ``ratio_move_text`` (a clause on the
+    ratio across thresholds), ``early_stop_text`` (a sentence without its full stop, on both savings).
+    """
+    digital, hybrid = summary["digital_saved_theta"], summary["energy_saved_theta"]
+    low, high = summary["ratio_min"], summary["ratio_max"]
+    span = f"from {low:.1f}x to {high:.1f}x across all thresholds"
+    if high < steady_span * low:
+        move = (f"but it barely moves the ratio ({span}): both systems stop at the same step, so it scales both "
+                f"energies alike")
+    else:
+        move = (f"and the ratio moves {span}: both systems stop at the same step, but the steps a sample skips carry "
+                f"a different mix of work on each system")
+    numbers = f"(digital {percent(digital, 0)}, hybrid {percent(hybrid, 0)} at θ = {theta:g})"
+    if max(digital, hybrid) < 0.005:                 # both round to 0 %: nothing stopped early
+        text = f"Early stop saves almost no energy on either system {numbers}"
+    else:
+        share = "nearly the same share" if abs(digital - hybrid) < alike_points else "different shares"
+        text = f"Early stop saves {share} of the energy on both systems {numbers}"
+    return {"ratio_move_text": move, "early_stop_text": text}
 
 
 def work_stages(table_full: CountTable, table_theta: CountTable, kept: Mapping[str, float],
@@ -169,11 +206,14 @@ def energy_shares(stages: Mapping[str, float], table_theta: CountTable, digital:
 
 def sensitivity_table(rows: Sequence[SensitivityRow]) -> Table:
     """The tornado chart's numbers: each lever's two ends with the ratio there (``int8 → 1.03x``), the swing
-    and the lever's source (short author-year text, or "ours")."""
+    and the lever's source (short author-year text, or "ours"). The ends' spaces do not break (a narrow column
+    would otherwise put the ratio on a line of its own, away from its arrow)."""
+    def end(label: str, ratio: float) -> str:
+        return f"{label} → {ratio_text(ratio)}".replace(" ", "\u00a0")
+
     return Table.of(("assumption", "low end → ratio", "high end → ratio", "swing", "source of the range"),
-                    [(r.lever.name, f"{r.lever.low_label} → {r.ratio_low:.3g}x",
-                      f"{r.lever.high_label} → {r.ratio_high:.3g}x", f"x{r.span:.2f}", r.lever.source)
-                     for r in rows])
+                    [(r.lever.name, end(r.lever.low_label, r.ratio_low), end(r.lever.high_label, r.ratio_high),
+                      f"x{r.span:.2f}", r.lever.source) for r in rows])
 
 
 def sensitivity_summary(rows: Sequence[SensitivityRow], minor_swing: float = 1.2, top: int = 3) -> dict:
@@ -186,18 +226,26 @@ def sensitivity_summary(rows: Sequence[SensitivityRow], minor_swing: float = 1.2
     out: dict = {}
     for rank, row in enumerate(rows[:top], start=1):
         out.update({f"top{rank}_name": row.lever.name, f"top{rank}_span": row.span,
-                    f"top{rank}_low": f"{row.ratio_low:.3g}x ({row.lever.low_label})",
-                    f"top{rank}_high": f"{row.ratio_high:.3g}x ({row.lever.high_label})"})
+                    f"top{rank}_low": f"{ratio_text(row.ratio_low)} ({row.lever.low_label})",
+                    f"top{rank}_high": f"{ratio_text(row.ratio_high)} ({row.lever.high_label})"})
     n_digital = sum(row.lever.name in DIGITAL_SIDE for row in rows[:top])
     if n_digital == top:
         side = ("All three are about the digital side: what the reference system is and how much of the work "
-                "stays digital in both systems.")
+                "stays digital in both systems. The crossbar's own constants matter much less:")
     else:
         side = (f"{n_digital} of the {top} are about the digital side (the reference system, or the digital work "
-                f"both systems share), {top - n_digital} about the crossbar's periphery.")
+                f"both systems share), {top - n_digital} about the crossbar's periphery. Beyond these:")
     out.update({"n_levers": len(rows), "n_digital_top": n_digital, "top_side_text": side,
                 "n_minor": sum(r.span < minor_swing for r in rows), "minor_swing": minor_swing - 1})
     return out
+
+
+def sensitivity_range(rows: Sequence[SensitivityRow]) -> tuple[float, float]:
+    """The smallest and the largest ratio at the ends of all levers: the range the tornado chart spans."""
+    if not rows:
+        raise ValueError("rows is empty; give the levers of prices.sensitivity")
+    ends = [ratio for row in rows for ratio in (row.ratio_low, row.ratio_high)]
+    return min(ends), max(ends)
 
 
 def scenarios(config: EnergyConfig = EnergyConfig()) -> dict[str, tuple[str, EnergyConfig]]:
@@ -220,5 +268,5 @@ def scenario_table(table_theta: CountTable, table_full: CountTable,
                    cases: Mapping[str, tuple[str, EnergyConfig]], theta: float) -> Table:
     """The scenarios' ratios at ``theta`` and at full T."""
     return Table.of(("scenario", f"ratio at θ = {theta:g}", "ratio at full T"),
-                    [(label, f"{prices.efficiency_ratio(table_theta, config):.3g}x",
-                      f"{prices.efficiency_ratio(table_full, config):.3g}x") for label, config in cases.values()])
+                    [(label, ratio_text(prices.efficiency_ratio(table_theta, config)),
+                      ratio_text(prices.efficiency_ratio(table_full, config))) for label, config in cases.values()])

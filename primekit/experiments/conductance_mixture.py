@@ -8,7 +8,7 @@ parameters, ``n`` values): a component is added only when it raises the likeliho
 costs. :func:`mixture_summary` names the result for the chapter's glue; :func:`joint_summary` describes
 the joint distribution of ``G+`` and ``G-`` (the paper's Fig. 2d, middle and right).
 
-Conductances are in microsiemens (uS). ``tests/test_conductance_mixture.py`` checks the fit on hand-made
+Conductances are in microsiemens (µS). ``tests/test_conductance_mixture.py`` checks the fit on hand-made
 samples of known components.
 """
 
@@ -34,7 +34,7 @@ class MixtureFit:
     """A Gaussian mixture fitted to ``n_values`` values, components sorted by their mean.
 
     Attributes:
-        means, stds, weights: one entry per component (uS, uS, fraction of the values; weights sum to 1).
+        means, stds, weights: one entry per component (µS, µS, fraction of the values; weights sum to 1).
         bic: the BIC of the best fit with 1, 2, ... ``max_components`` components (lower is better).
         n_values: how many values were fitted.
     """
@@ -78,7 +78,7 @@ def fit_mixture(values, max_components: int = 4, *, seed: int = 0, n_init: int =
     """Fit Gaussian mixtures of 1..``max_components`` components to ``values``; keep the lowest BIC.
 
     Args:
-        values: the values (any shape, flattened), e.g. every cell's conductance in uS.
+        values: the values (any shape, flattened), e.g. every cell's conductance in µS.
         max_components: the largest number of components tried (1 to 10).
         seed: seed of the fits' initialisations (the same seed gives the same fit).
         n_init: initialisations per number of components (the best is kept), >= 1.
@@ -114,7 +114,7 @@ def fit_mixture(values, max_components: int = 4, *, seed: int = 0, n_init: int =
 def mixture_summary(fit: MixtureFit) -> dict:
     """The fit's numbers by name, components counted from the lowest mean.
 
-    Keys: ``components``, ``values``; ``mean_1``, ``std_1``, ``weight_1``, ... per component (uS, uS,
+    Keys: ``components``, ``values``; ``mean_1``, ``std_1``, ``weight_1``, ... per component (µS, µS,
     fraction); ``bic_1``, ``bic_2``, ... per number of components tried; ``bic_margin``, how much higher
     the runner-up's BIC is than the chosen one's (0 when only one number of components was tried);
     ``bic_penalty``, the BIC cost of one more component, ``3 ln n`` (a mean, a spread and a weight).
@@ -129,7 +129,7 @@ def mixture_summary(fit: MixtureFit) -> dict:
 
 
 def pair_cells(pairs: Pairs) -> torch.Tensor:
-    """Every cell of ``pairs``, ``G+`` then ``G-``, as one flat tensor (uS)."""
+    """Every cell of ``pairs``, ``G+`` then ``G-``, as one flat tensor (µS)."""
     return torch.cat([pairs.g_plus.flatten(), pairs.g_minus.flatten()])
 
 

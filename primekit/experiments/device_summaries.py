@@ -1,7 +1,7 @@
 """The Memristor noise chapter's measurements: the device's parameters, a formed array, pruning, re-programming
 cycles, read traces, the read-noise table, and a tiny layer on two chips.
 
-Conductances are in microsiemens (uS), weights in network units (``weight_scale`` per uS of ``G+ - G-``),
+Conductances are in microsiemens (µS), weights in network units (``weight_scale`` per µS of ``G+ - G-``),
 noise levels relative (0.02 = 2 %). Every function returns a dict of named numbers (the chapter glues them
 under a prefix) or a :class:`primekit.tables.Table`; ``tests/test_device_summaries.py`` checks them on
 hand-made arrays.
@@ -25,9 +25,9 @@ def device_parameters(config: MemristorConfig) -> dict:
     """The device's settings as the chapter's parameter table quotes them.
 
     Keys: ``g_mean``, ``g_device_spread``, ``g_cycle_spread``, ``g_formed_spread``, ``g_min``, ``g_max``,
-    ``g_reset``, ``g_reset_spread`` (uS), ``read_voltage`` (V), ``weight_scale`` (per uS), ``default_noise``
+    ``g_reset``, ``g_reset_spread`` (µS), ``read_voltage`` (V), ``weight_scale`` (per µS), ``default_noise``
     (the read-noise level), ``pair_spread_us`` (spread of ``G+ - G-`` of two independent formed cells,
-    sqrt(2) x the formed spread) and ``authors_std`` (the spread of the authors' software weights, read as uS).
+    sqrt(2) x the formed spread) and ``authors_std`` (the spread of the authors' software weights, read as µS).
     """
     return {"g_mean": config.g_mean_us, "g_device_spread": config.g_device_spread_us,
             "g_cycle_spread": config.g_cycle_spread_us, "g_formed_spread": config.g_formed_spread_us,
@@ -46,14 +46,16 @@ def amplification(config: MemristorConfig) -> float:
 def formed_array_summary(pairs: Pairs, config: MemristorConfig) -> dict:
     """Statistics of a formed array's cells (``G+`` and ``G-`` together) and of its pair differences.
 
-    Keys: ``cells`` (number of cells), ``mean``, ``std`` (uS), ``clipped`` (cells at or beyond the device
-    range), ``pair_std`` (std of ``G+ - G-``, uS), ``within_1sd`` (fraction of cells within one std of the
+    Keys: ``cells`` (number of cells), ``mean``, ``std`` (µS), ``clipped`` (cells at or beyond the device
+    range) and ``clipped_text`` (the same in words: "no cell hits the device range"), ``pair_std`` (std of ``G+ - G-``, µS), ``within_1sd`` (fraction of cells within one std of the
     mean) and ``normal_within_1sd`` (the same for a normal distribution, erf(1 / sqrt 2)).
     """
     cells = torch.cat([pairs.g_plus.flatten(), pairs.g_minus.flatten()]).double()
     mean, std = cells.mean(), cells.std()
+    clipped = int(((cells <= config.g_min_us) | (cells >= config.g_max_us)).sum())
+    clipped_text = {0: "no cell hits", 1: "1 cell hits"}.get(clipped, f"{clipped:,} cells hit") + " the device range"
     return {"cells": cells.numel(), "mean": mean.item(), "std": std.item(),
-            "clipped": int(((cells <= config.g_min_us) | (cells >= config.g_max_us)).sum()),
+            "clipped": clipped, "clipped_text": clipped_text,
             "pair_std": (pairs.g_plus - pairs.g_minus).double().std().item(),
             "within_1sd": ((cells - mean).abs() < std).double().mean().item(),
             "normal_within_1sd": math.erf(1 / math.sqrt(2))}
@@ -62,8 +64,8 @@ def formed_array_summary(pairs: Pairs, config: MemristorConfig) -> dict:
 def pruning_summary(before: Pairs, after: Pairs, keep: torch.Tensor, config: MemristorConfig) -> dict:
     """What RESET did to an array (``keep``: True for kept pairs).
 
-    Keys: ``pairs``, ``reset_count``, ``reset_cell_mean`` (uS, both cells of the RESET pairs), ``reset_weight_std``
-    and ``reset_weight_max`` (|w|) of the RESET pairs, ``kept_weight_std``, and ``kept_unchanged`` (True when
+    Keys: ``pairs``, ``reset_count``, ``reset_cell_mean`` (µS, both cells of the RESET pairs), ``reset_weight_std``
+    and ``reset_weight_max`` (``|w|``) of the RESET pairs, ``kept_weight_std``, and ``kept_unchanged`` (True when
     every kept pair's weight is exactly what it was before).
     """
     keep = torch.as_tensor(keep, dtype=torch.bool)
@@ -78,7 +80,7 @@ def pruning_summary(before: Pairs, after: Pairs, keep: torch.Tensor, config: Mem
 
 
 def cycle_summary(cycles: torch.Tensor) -> dict:
-    """Cells re-programmed many times (``cycles`` ``[cycles, cells]`` in uS).
+    """Cells re-programmed many times (``cycles`` ``[cycles, cells]`` in µS).
 
     Keys: ``mean_spread`` (std over cells of each cell's mean), ``std_mean`` (mean over cells of each cell's
     std), ``std_range`` (largest minus smallest cell std) and ``corr`` (correlation of the cells' means and stds).
@@ -101,10 +103,10 @@ def spread_cells(pool: torch.Tensor, n: int) -> torch.Tensor:
 
 
 def read_trace_summary(cells: torch.Tensor, traces: torch.Tensor) -> dict:
-    """Many reads of a few cells (``cells`` ``[n]`` uS, ``traces`` ``[reads, n]`` uS).
+    """Many reads of a few cells (``cells`` ``[n]`` µS, ``traces`` ``[reads, n]`` µS).
 
     Keys: ``relative_std`` (std of every read's relative deviation from its cell), ``low_cell`` and
-    ``low_cell_std`` (the smallest cell and the std of its reads, uS), ``high_cell`` and ``high_cell_std``.
+    ``low_cell_std`` (the smallest cell and the std of its reads, µS), ``high_cell`` and ``high_cell_std``.
     """
     if traces.dim() != 2 or traces.shape[1] != cells.numel():
         raise ValueError(f"traces has shape {tuple(traces.shape)}; expected [reads, {cells.numel()}]")
@@ -135,8 +137,8 @@ def read_noise_table(levels: Sequence[float], predicted: Mapping, weights_mc: Ma
 def chip_noise_summary(ideal: torch.Tensor, exact: torch.Tensor, chip_a: torch.Tensor, chip_b: torch.Tensor) -> dict:
     """A layer's outputs on chips against its noise-free software outputs (``ideal`` ``[out]``; the others ``[T, out]``).
 
-    All values are relative to the mean |ideal output|: ``exact_gap`` (largest |exact chip - ideal|, absolute)
-    and ``exact_gap_rel``; ``chip_a_offset``/``chip_b_offset`` (mean |time-mean output - ideal|: the
+    All values are relative to the mean ``|ideal output|``: ``exact_gap`` (largest ``|exact chip - ideal|``, absolute)
+    and ``exact_gap_rel``; ``chip_a_offset``/``chip_b_offset`` (mean ``|time-mean output - ideal|``: the
     programming error, which averaging over time does not remove); ``chip_a_jitter`` (mean over outputs of
     the std over timesteps: the read noise).
     """
@@ -154,7 +156,7 @@ def shown_output_summary(ideal: torch.Tensor, chip_a: torch.Tensor, chip_b: torc
     """The output drawn over time (index ``shown``) on chips A and B (``ideal`` ``[out]``; chips ``[T, out]``).
 
     Keys: ``shown`` (the output's number, from 1), ``shown_a``/``shown_b`` (time-mean minus noise-free value,
-    signed, relative to the typical output mean |ideal|, as :func:`primekit.plots.plot_chip_offsets` draws it)
+    signed, relative to the typical output mean ``|ideal|``, as :func:`primekit.plots.plot_chip_offsets` draws it)
     and ``shown_text``, a clause such as "chip A's time-mean lies below the noise-free value by 21 % of the
     typical output and chip B's above it by 5 %", so the sentence follows the figure.
     """
@@ -192,7 +194,7 @@ def read_noise_summary(levels: torch.Tensor, predicted: torch.Tensor, simulated:
     Returns:
         Per shown level p (in percent): ``level_p``, ``equiv_p`` (predicted), ``sim_p`` (crossbar),
         ``envelope_p`` (p x :func:`amplification`), ``cell_noise_p_us`` (p x g_mean) and ``pair_noise_p_us``
-        (sqrt 2 times that); and ``amplification`` and ``max_gap`` (largest |simulated / predicted - 1| over
+        (sqrt 2 times that); and ``amplification`` and ``max_gap`` (largest ``|simulated / predicted - 1|`` over
         the non-zero levels).
     """
     values = [round(float(s), 6) for s in levels]

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
+
+import numpy as np
 
 from primekit.tables import Table, percent
 
@@ -136,15 +138,53 @@ def largest_saving_within(rows: Sequence, timesteps: int, tolerance: float = 0.0
 
 def noise_table(sweep, levels: Sequence[float], eps: float | None, quantity: str = "damaged") -> Table:
     """``quantity`` (mean ± spread over chips) at threshold ``eps``: one row per noise kind and level, one column
-    per method (the methods are few, the levels many: this keeps the table within the page's width)."""
+    per method (the methods are few, the levels many: this keeps the table within the page's width). Level 0,
+    the same noiseless chips for every kind, is one first row, "no noise", the reference of the others."""
     body = []
     for kind in sweep.config.kinds:
         stats = {method: sweep.stats(method, kind, quantity, eps) for method in sweep.methods}
-        for level in levels:
+        # level 0 once (the first kind's row), then every noise level of every kind
+        shown = [s for s in sorted(levels) if s != 0.0 or kind == sweep.config.kinds[0]]
+        for level in shown:
             i = list(sweep.config.levels).index(level)
-            body.append([f"{kind} {100 * level:g} %"] + [f"{stats[m][0][i]:.3f} ± {stats[m][1][i]:.3f}"
-                                                         for m in sweep.methods])
+            body.append([f"{kind} {100 * level:g} %" if level else "no noise"]
+                        + [f"{stats[m][0][i]:.3f} ± {stats[m][1][i]:.3f}" for m in sweep.methods])
     return Table.of(["noise"] + [METHOD_NAMES.get(m, m) for m in sweep.methods], body)
+
+
+def premise_words(sweep, method: str = "memristor-pruning", kind: str = "programming",
+                  quantity: str = "damaged") -> str:
+    """Why ``method``'s ``kind``-noise curve (without early stop) looks as it does when only its RESET pairs are
+    written: flat "by the model's premise" when its change at the top level is within the resolution (twice the
+    spreads over chips at 0 and at the top level combined), else moved by the RESET pairs' residual errors."""
+    levels = list(sweep.config.levels)
+    if 0.0 not in levels or len(levels) < 2:
+        raise ValueError(f"the sweep's levels {levels} need 0 and at least one noise level")
+    mean, spread = sweep.stats(method, kind, quantity)
+    top = levels.index(max(levels))
+    zero = levels.index(0.0)
+    change, resolution = mean[top] - mean[zero], 2 * float(np.hypot(spread[zero], spread[top]))
+    if abs(change) <= resolution:
+        return "so its programming curve is flat by the model's premise, not as a finding"
+    return (f"so its programming curve moves only through the residual errors of its RESET pairs ({change:+.3f} at "
+            f"{100 * max(levels):g} %); that nothing else moves is the model's premise, not a finding")
+
+
+def clipping_words(clipped: int, cells: int, chip_loss: float, software_loss: float, method: str = "Weight Tuning",
+                   tolerance: float = 0.01) -> str:
+    """What clipping does to ``method`` on a noiseless chip: ``clipped`` of its ``cells`` cells lie outside the
+    conductance range, and its damaged-square MSE there (``chip_loss``) against ``software_loss`` on the same
+    digits (a difference above ``tolerance`` is a loss the sweep's noise levels start from)."""
+    if clipped == 0:
+        return f"{method}'s trained weights fit the conductance range: no cell is clipped on the chip."
+    fits = (f"{method}'s trained weights do not all fit the conductance range: {clipped:,} of its {cells:,} cells "
+            "are clipped")
+    if chip_loss - software_loss > tolerance:
+        return (f"{fits}, so even without noise its damaged-square MSE on the chip is {chip_loss:.3f}, against "
+                f"{software_loss:.3f} in software on the same digits: its column is that of a clipped network, not a "
+                "measure of how weight tuning copes with noise.")
+    return (f"{fits}, which moves its noiseless damaged-square MSE little ({chip_loss:.3f}, {software_loss:.3f} in "
+            "software).")
 
 
 def energy_table(rows_by_case: Mapping[str, Sequence], timesteps: int) -> Table:
@@ -153,7 +193,7 @@ def energy_table(rows_by_case: Mapping[str, Sequence], timesteps: int) -> Table:
     for case, rows in rows_by_case.items():
         for r in rows:
             body.append((case, _eps_text(r.eps), percent(1 - r.mean_exit / timesteps),
-                         f"{r.digital_pj / 1e3:,.0f}", f"{r.hybrid_pj / 1e3:,.1f}", f"{r.ratio:.1f}x"))
+                         f"{r.digital_pj / 1e3:,.0f}", f"{r.hybrid_pj / 1e3:,.0f}", f"{r.ratio:.1f}x"))
     return Table.of(("hybrid system", "ε", "load saved", "digital (nJ)", "hybrid (nJ)", "ratio"), body)
 
 
@@ -195,3 +235,76 @@ def semantics_table(rows: Sequence) -> Table:
     return Table.of(("semantics", "ε", "exit step", "steps run", "MSE square", "time"),
                     [(r.semantics, f"{r.eps:g}", f"{r.mean_exit:.2f}", f"{r.steps_per_digit:.1f}",
                       f"{r.damaged:.3f}", f"{r.seconds:.2f} s") for r in rows])
+
+
+# --- the ledger's values: how much early stop or noise moves a quantity, as fractions of its reference ---
+
+
+def largest_change(rows_by_name: Mapping[str, Sequence], eps: float, quantity: str = "damaged") -> tuple[str, float]:
+    """The network whose ``quantity`` (a :class:`~primekit.experiments.inpainting_runs.Quality` field) moves most
+    with early stop at ``eps``, and by how much: ``|q(eps) / q(full T) - 1|``."""
+    changes = {name: abs(getattr(row_at(rows, eps), quantity) / getattr(row_at(rows, None), quantity) - 1)
+               for name, rows in rows_by_name.items()}
+    if not changes:
+        raise ValueError("rows_by_name is empty; give at least one network's rows")
+    name = max(changes, key=changes.get)
+    return name, changes[name]
+
+
+def largest_sweep_change(sweep, method: str, quantity: str = "damaged") -> dict:
+    """The largest ``|q(eps) / q(full T) - 1|`` of ``method`` in a noise sweep, over its noise kinds, levels, chips
+    and thresholds (each chip's own run against itself), and where it happens: ``change``, ``eps``, ``kind``,
+    ``level``."""
+    from primekit.experiments.inpainting_runs import QUANTITIES
+
+    if method not in sweep.methods or quantity not in QUANTITIES or not sweep.epsilons:
+        raise ValueError(f"method={method!r}, quantity={quantity!r}: the sweep has methods {sweep.methods}, "
+                         f"quantities {QUANTITIES} and thresholds {sweep.epsilons} (at least one needed)")
+    values = sweep.values[sweep.methods.index(method), ..., QUANTITIES.index(quantity)]   # [kinds, levels, chips, eps+1]
+    change = np.abs(values[..., :-1] / values[..., -1:] - 1)
+    k, i, _, e = np.unravel_index(np.argmax(change), change.shape)
+    return {"change": float(change.max()), "eps": sweep.epsilons[e], "kind": sweep.config.kinds[k],
+            "level": sweep.config.levels[i]}
+
+
+def robust_increase(sweep, pruned: str, tuned: str, kind: str, level: float, quantity: str = "damaged") -> dict:
+    """How much ``kind`` noise at ``level`` raises each network's ``quantity`` (without early stop), as a fraction
+    of its noiseless value (means over chips): ``pruned_increase``, ``tuned_increase``, and the ``resolution``,
+    twice the two spreads over chips combined (same fraction), as the noise chapter decides."""
+    levels = list(sweep.config.levels)
+    if level not in levels or 0.0 not in levels:
+        raise ValueError(f"level={level!r} and 0 must be among the sweep's levels {levels}")
+    out, spreads = {}, []
+    for key, method in (("pruned_increase", pruned), ("tuned_increase", tuned)):
+        mean, spread = sweep.stats(method, kind, quantity)
+        base = mean[levels.index(0.0)]
+        out[key] = float(mean[levels.index(level)] / base - 1)
+        spreads.append(spread[levels.index(level)] / base)
+    out["resolution"] = 2 * float(np.hypot(*spreads))
+    return out
+
+
+def rows_data(rows_by_name: Mapping[str, Sequence], fields: Sequence[str]) -> dict[str, list]:
+    """The numbers behind a figure of threshold rows (study or energy rows), for the ledger: ``eps`` (the
+    thresholds, "full T" for None) and ``"<name>: <field>"``, one value per threshold, for every network."""
+    if not rows_by_name:
+        raise ValueError("rows_by_name is empty; give at least one network's rows")
+    first = next(iter(rows_by_name.values()))
+    out: dict[str, list] = {"eps": [_eps_text(r.eps) for r in first]}
+    for name, rows in rows_by_name.items():
+        for field in fields:
+            out[f"{name}: {field}"] = [float(getattr(row_at(rows, r.eps), field)) for r in first]
+    return out
+
+
+def sweep_data(sweep, methods: Sequence[str], quantity: str = "damaged") -> dict[str, list]:
+    """The numbers behind a noise figure, for the ledger: ``level`` and, per method, noise kind and threshold
+    (None: full T), ``"<method>, <kind>, ε <eps>: mean"`` and ``": spread"`` over chips, one value per level."""
+    out: dict[str, list] = {"level": [float(s) for s in sweep.config.levels]}
+    for method in methods:
+        for kind in sweep.config.kinds:
+            for eps in sweep.epsilons + (None,):
+                mean, spread = sweep.stats(method, kind, quantity, eps)
+                out[f"{method}, {kind}, ε {_eps_text(eps)}: mean"] = mean.tolist()
+                out[f"{method}, {kind}, ε {_eps_text(eps)}: spread"] = spread.tolist()
+    return out

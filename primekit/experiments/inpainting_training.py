@@ -1,17 +1,17 @@
 """Training the spiking VAE for MNIST inpainting by the three methods of the paper's Fig. 4c, cached.
 
-==========================  =====================================================  ==================
-method                      the pruned layers' weights                             trained
-==========================  =====================================================  ==================
-``weight-tuning``           Kaiming-uniform, trainable, no mask                    weights
-``software-pruning``        frozen ``0.003 * N(0, 6.916^2)``, keep 50 %            scores
-``memristor-pruning``       frozen, one formed chip's ``0.003 (G+ - G-)``, keep 50 %  scores
-==========================  =====================================================  ==================
+=====================  ========================================================  =======
+method                 the pruned layers' weights                                trained
+=====================  ========================================================  =======
+``weight-tuning``      Kaiming-uniform, trainable, no mask                       weights
+``software-pruning``   frozen ``0.003 * N(0, 6.916^2)``, keep 50 %               scores
+``memristor-pruning``  frozen, one formed chip's ``0.003 (G+ - G-)``, keep 50 %  scores
+=====================  ========================================================  =======
 
 In every method the biases, the tdBN parameters and the posterior and prior MLPs are trained too (as the
 authors do). The chip of ``memristor-pruning`` is the book's device (:class:`~primekit.chip.memristor.
 MemristorConfig`) with the VAE's own ``weight_scale`` 0.003 (:data:`VAE_MEMRISTOR`); its formed ``G+ - G-``
-spread (6.36 uS) is the device's, close to the 6.916 of the authors' software weights.
+spread (6.36 µS) is the device's, close to the 6.916 of the authors' software weights.
 
 Training (the authors' ``main_fsvae_denoise.py`` and ``MNIST.yaml``): loss = MSE(xhat, clean) + the "MMD"
 (:func:`primekit.snn.vae_blocks.mmd_loss`), AdamW (lr 1e-3, weight decay 1e-3, no schedule), scheduled
@@ -45,7 +45,7 @@ from primekit.snn.vae_blocks import mmd_loss
 
 #: The methods of Fig. 4c, named as the classifier's (:data:`primekit.experiments.training.METHODS`).
 INPAINTING_METHODS = ("weight-tuning", "software-pruning", "memristor-pruning")
-#: The book's memristor device with the VAE's weight scale (network weight per uS of ``G+ - G-``).
+#: The book's memristor device with the VAE's weight scale (network weight per µS of ``G+ - G-``).
 VAE_MEMRISTOR = MemristorConfig(weight_scale=VAE_SCALE)
 
 

@@ -59,11 +59,11 @@ def toy_summary(losses: Sequence[float], masks: torch.Tensor, planted: torch.Ten
 
 def nudged_loss_change(scores: torch.Tensor, weights: torch.Tensor, keep_ratio: float,
                        loss_fn: Callable[[torch.Tensor], torch.Tensor], eps: float) -> float:
-    """Largest |loss change| when each score alone is raised by ``eps`` (the true derivative of a top-k mask).
+    """Largest ``|loss change|`` when each score alone is raised by ``eps`` (the true derivative of a top-k mask).
 
     Raises:
         ValueError: ``eps`` is not below half the gap between the smallest kept and the largest pruned
-            |score| (a nudge could then cross the threshold).
+            ``|score|`` (a nudge could then cross the threshold).
     """
     scores = scores.detach()
     k = keep_count(scores.numel(), keep_ratio)
@@ -104,9 +104,16 @@ def switch_sign_agreement(weights: torch.Tensor, mask: torch.Tensor, loss_fn: Ca
 # ---------------------------------------------------------------------------------------------------
 
 
+def agreement_text(error: float) -> str:
+    """How two gradients agree, from their largest absolute difference ``error``: "exactly" at 0 (a difference
+    written as 0.0e+00 would read like a rounded one), else the difference itself."""
+    error = check_number("error", error, at_least=0)
+    return "agree exactly (their largest difference is 0)" if error == 0 else f"agree to {error:.1e} (float rounding)"
+
+
 def authors_kept(magnitudes, sparsity: float) -> int:
-    """The authors' rule, literally: threshold at the j-th smallest |S| with j = 1 + round(sparsity (n - 1));
-    keep |S| >= threshold. Returns how many are kept."""
+    """The authors' rule, literally: threshold at the j-th smallest ``|S|`` with j = 1 + round(sparsity (n - 1));
+    keep ``|S|`` >= threshold. Returns how many are kept."""
     flat = np.sort(np.abs(np.asarray(magnitudes, dtype=np.float64)).ravel())
     if flat.size == 0:
         raise ValueError("magnitudes is empty: give at least one score")
@@ -218,6 +225,8 @@ def chance_verdict(interval: Interval, independent: float) -> str:
 
 def difference_text(name_a: str, name_b: str, difference: PairedDifference) -> str:
     """A clause comparing two methods on the same test samples from their :class:`PairedDifference`."""
+    if difference.only_a == difference.only_b == 0:
+        return f"{name_a} and {name_b} give the same answer on every one of the {difference.n:,d} test samples"
     if difference.low > 0:
         verdict = f"{name_a} is ahead of {name_b}"
     elif difference.high < 0:
@@ -245,7 +254,7 @@ def method_values(accuracies: Mapping[str, float], seconds: Mapping[str, float],
 
 
 def kept_in_top_bin(weights: torch.Tensor, keep: torch.Tensor, bins: int, *, smallest: bool = False) -> float:
-    """Fraction kept among the ``1 / bins`` of weights with the largest |w| (``smallest``: the smallest |w|)."""
+    """Fraction kept among the ``1 / bins`` of weights with the largest ``|w|`` (``smallest``: the smallest ``|w|``)."""
     if not isinstance(bins, int) or bins < 1 or weights.numel() < bins:
         raise ValueError(f"bins={bins!r} must be an integer in [1, weights.numel()={weights.numel()}]")
     order = weights.abs().flatten().argsort()
@@ -257,13 +266,47 @@ def kept_in_top_bin(weights: torch.Tensor, keep: torch.Tensor, bins: int, *, sma
 def mask_change_summary(weights: Mapping[str, torch.Tensor], trained: Mapping[str, torch.Tensor],
                         initial: Mapping[str, torch.Tensor], bins: int) -> dict:
     """Per layer: ``changed_<layer>`` (fraction of keep decisions training changed), ``topdecile_<layer>``
-    and ``bottombin_<layer>`` (fraction kept in the top and bottom |w| bin after training)."""
+    and ``bottombin_<layer>`` (fraction kept in the top and bottom ``|w|`` bin after training)."""
     out = {}
     for name, w in weights.items():
         out[f"changed_{name}"] = (trained[name] != initial[name]).float().mean().item()
         out[f"topdecile_{name}"] = kept_in_top_bin(w, trained[name], bins)
         out[f"bottombin_{name}"] = kept_in_top_bin(w, trained[name], bins, smallest=True)
     return out
+
+
+def magnitude_texts(changes: Mapping[str, float], layers: Sequence[str], margin: float = 0.1) -> dict[str, str]:
+    """Does training keep large weights preferentially? From :func:`mask_change_summary` (``bottombin_<layer>``,
+    ``topdecile_<layer>``) of ``layers``: ``magnitude_text`` (a sentence with the numbers), ``top_dropped_text``
+    (what training drops of the top bin: why it is not magnitude pruning) and ``magnitude_notice`` (a summary).
+    A layer prefers large weights when it keeps at least ``margin`` (0.1 = 10 points) more of its top bin than of
+    its bottom bin: a bin of a small layer holds few weights, so a smaller difference can be chance."""
+    if not layers:
+        raise ValueError("layers is empty; name at least one layer of the mask_change_summary")
+    bottom = [changes[f"bottombin_{layer}"] for layer in layers]
+    top = [changes[f"topdecile_{layer}"] for layer in layers]
+    larger = [layer for layer, b, t in zip(layers, bottom, top) if t - b >= margin]
+
+    def joined(texts):
+        return texts[0] if len(texts) == 1 else f"{', '.join(texts[:-1])} and {texts[-1]}"
+
+    def listed(values):
+        return joined([percent(v, 0) for v in values])
+
+    numbers = (f"of the weights in the bottom magnitude bin it keeps {listed(bottom)}, of those in the top bin "
+               f"{listed(top)} ({', '.join(layers)})")
+    if len(larger) == len(layers):
+        verdict = "In every layer training keeps more of the largest weights than of the smallest"
+        notice = (f"Training keeps large weights preferentially (top bin: {listed(top)} kept, bottom bin: "
+                  f"{listed(bottom)}), but it is not magnitude pruning")
+    else:
+        verdict = (f"Training keeps more of the largest weights than of the smallest only in {joined(larger)}"
+                   if larger else "In no layer does training keep more of the largest weights than of the smallest")
+        notice = "Training changes which weights are kept, but it does not prefer large weights in every layer"
+    dropped = [1 - t for t in top]
+    top_dropped = (f"training drops {listed(dropped)} of the top bin" if max(dropped) > 0
+                   else "here training happens to keep the whole top bin, as magnitude pruning would")
+    return {"magnitude_text": f"{verdict}: {numbers}", "top_dropped_text": top_dropped, "magnitude_notice": notice}
 
 
 def pooled_pairs(model: torch.nn.Module, names: Sequence[str]) -> Pairs:
@@ -281,7 +324,8 @@ def chip_summary(chip_accuracies: Sequence[float], quiet_accuracy: float, quiet_
                  accuracies: Mapping[str, float]) -> dict:
     """The pruned network on the chip against the methods in software.
 
-    Keys: ``chip_acc`` (mean over read-noise sequences), ``chip_acc_min``, ``chip_acc_max``, ``quiet_acc`` and
+    Keys: ``chip_acc`` (mean over read-noise sequences), ``chip_acc_first`` (the first sequence, the one the
+    figure's bar and the paired comparison use), ``chip_acc_min``, ``chip_acc_max``, ``quiet_acc`` and
     ``quiet_changed`` (the chip without read noise: accuracy and predictions that differ from software),
     ``gap_pp`` (weight tuning minus the chip, percentage points) and ``gap_software_pp`` (weight tuning minus
     software pruning).
@@ -289,10 +333,40 @@ def chip_summary(chip_accuracies: Sequence[float], quiet_accuracy: float, quiet_
     if not chip_accuracies:
         raise ValueError("chip_accuracies is empty: evaluate the chip with at least one read-noise sequence")
     mean = float(np.mean(chip_accuracies))
-    return {"chip_acc": mean, "chip_acc_min": min(chip_accuracies), "chip_acc_max": max(chip_accuracies),
+    return {"chip_acc": mean, "chip_acc_first": chip_accuracies[0],
+            "chip_acc_min": min(chip_accuracies), "chip_acc_max": max(chip_accuracies),
             "quiet_acc": quiet_accuracy, "quiet_changed": int(quiet_changed),
             "gap_pp": 100 * (accuracies["weight-tuning"] - mean),
             "gap_software_pp": 100 * (accuracies["weight-tuning"] - accuracies["software-pruning"])}
+
+
+def chip_text(chip_accuracies: Sequence[float], software_accuracy: float, paired: PairedDifference) -> str:
+    """A clause on the pruned network on the chip: the first read-noise sequence's accuracy (and the range over
+    all sequences) against the same network in software, judged by ``paired`` (software minus chip, first
+    sequence, on the same test samples)."""
+    if not chip_accuracies:
+        raise ValueError("chip_accuracies is empty: evaluate the chip with at least one read-noise sequence")
+    n = len(chip_accuracies)
+    spread = (f" ({percent(min(chip_accuracies))} to {percent(max(chip_accuracies))} over {n} read-noise sequences)"
+              if n > 1 else "")
+    if paired.only_a == paired.only_b == 0:
+        verdict = "the same answer on every test sample"
+    elif paired.low > 0:
+        verdict = "a loss this test set resolves"
+    elif paired.high < 0:
+        verdict = "a gain this test set resolves"
+    else:
+        verdict = "a difference this test set cannot tell from zero"
+    return (f"scored {percent(chip_accuracies[0])} with the first read-noise sequence{spread}, against "
+            f"{percent(software_accuracy)} in software: {verdict}")
+
+
+def deploy_table(report) -> Table:
+    """What :func:`primekit.chip.deploy.deploy` did, one row per layer (a ``DeployReport``): weight pairs,
+    pairs RESET (pruned) and cells clipped to the device's conductance range."""
+    rows = [(f"`{layer}`", f"{pairs:,d}", f"{report.reset_pairs.get(layer, 0):,d}",
+             f"{report.clipped_cells.get(layer, 0):,d}") for layer, pairs in report.pairs.items()]
+    return Table.of(("layer", "weight pairs", "pairs RESET (pruned)", "cells clipped"), rows)
 
 
 def released_comparison(released_time: float, released_count: float, ours_time: float, ours_count: float,

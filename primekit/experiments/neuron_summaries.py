@@ -9,7 +9,7 @@ chapter glues under a prefix) and is checked against closed forms in ``tests/tes
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 
@@ -81,7 +81,7 @@ def rate_curves(decays: Sequence[float], currents: torch.Tensor, steps: int,
 
     Returns:
         ``(simulated, closed_form, max_gap)``: label -> rates at ``currents``; label -> closed-form rates at
-        ``fine_currents``; the largest |simulated - closed form| at ``currents`` (under ``1 / steps``: a
+        ``fine_currents``; the largest ``|simulated - closed form|`` at ``currents`` (under ``1 / steps``: a
         finite run from rest counts ``floor(steps / n*)`` spikes).
     """
     if not isinstance(steps, int) or steps < 1:
@@ -145,3 +145,52 @@ def state_leak(model: StepModule, x: torch.Tensor) -> dict:
     first = model.run(x)
     leaked = run_without_reset(model, x, first.final_state)
     return {"changed": int((leaked != first.outputs).sum()), "spikes": int(first.outputs.sum())}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Phrases: the sentences whose wording depends on the numbers above
+# ---------------------------------------------------------------------------------------------------
+
+
+def _check_count(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name}={value!r} must be a non-negative integer (a count)")
+    return value
+
+
+def spikes_text(count: int) -> str:
+    """A spike count in words: "no spikes", "1 spike", "23 spikes"."""
+    count = _check_count("count", count)
+    return "no spikes" if count == 0 else f"{count:,} spike" + ("" if count == 1 else "s")
+
+
+def fires_text(count: int) -> str:
+    """What a neuron did, from its spike count: "does not fire", "fires once", "fires twice", "fires 5 times"."""
+    count = _check_count("count", count)
+    return {0: "does not fire", 1: "fires once", 2: "fires twice"}.get(count, f"fires {count:,} times")
+
+
+def quiet_fired_text(below: int, fired: int) -> str:
+    """How many of the ``below`` neurons that are silent without noise fired with it, e.g. "all 15 of them fire
+    now and then", "3 of them fire now and then", "none of them fires"."""
+    below, fired = _check_count("below", below), _check_count("fired", fired)
+    if fired > below:
+        raise ValueError(f"fired={fired} must be at most below={below} (it counts some of those neurons)")
+    if fired == 0:
+        return "none of them fires"
+    if fired == below:
+        return f"all {below:,} of them fire now and then"
+    return f"{fired:,} of them fire" + ("s" if fired == 1 else "") + " now and then"
+
+
+def leak_growth_text(prime: Mapping[str, int], long_memory: Mapping[str, int]) -> str:
+    """Whether the state a hand-written loop leaks grows with the neurons' memory: compares the fraction of
+    outputs changed (``changed / spikes``, from :func:`state_leak`) of PRIME's population and of the
+    longer-memory one."""
+    fractions = []
+    for name, leak in (("prime", prime), ("long_memory", long_memory)):
+        changed, spikes = _check_count(f"{name}['changed']", leak["changed"]), leak["spikes"]
+        fractions.append(changed / spikes if spikes else float(changed > 0))
+    if fractions[1] > fractions[0]:
+        return "a silent bug that grows with the neurons' memory"
+    return "a silent bug, here no larger with the longer memory"

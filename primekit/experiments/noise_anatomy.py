@@ -46,8 +46,8 @@ class LayerNoise:
         layer: module name.
         pairs: number of differential pairs.
         reset_fraction: fraction of pairs RESET (pruned).
-        kept_weight_std_us: std of ``G+ - G-`` over the pairs that are not RESET (uS).
-        cell_rms_us: root-mean-square conductance of all cells (uS): what relative noise scales with.
+        kept_weight_std_us: std of ``G+ - G-`` over the pairs that are not RESET (µS).
+        cell_rms_us: root-mean-square conductance of all cells (µS): what relative noise scales with.
         weight_noise: equivalent weight noise per unit cell noise (:func:`equivalent_weight_noise` at
             level 1): at cell noise ``s`` the weights are perturbed by ``s * weight_noise`` of their spread.
         current_noise: expected RMS noise of the layer's output current per unit cell noise, relative to

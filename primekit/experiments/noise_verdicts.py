@@ -178,7 +178,9 @@ def early_stop_summary(sweep: NoiseSweep, method: str, theta: float, level: floa
     out["low_exit_0"], out[f"low_exit_{_pct(level)}"] = float(low_exits[levels.index(0.0)]), float(
         low_exits[levels.index(level)])
     m = sweep.methods.index(method)
-    gap = np.abs(sweep.early_accuracy[m] - sweep.accuracy[m][..., None])     # [kinds, levels, chips, thresholds]
+    # both in float32 (the early-stop accuracies are stored so): equal accuracies then give an exact 0
+    early, full = np.float32(sweep.early_accuracy[m]), np.float32(sweep.accuracy[m])[..., None]
+    gap = np.abs(early - full).astype(float)                                   # [kinds, levels, chips, thresholds]
     out["es_max_gap"] = float(gap[..., thresholds.index(theta)].max())
     out["es_gap_low"] = float(gap[..., thresholds.index(low)].max())
     out["es_gap_text"] = gap_text(out["es_max_gap"], theta, out["es_gap_low"], low)
@@ -187,13 +189,26 @@ def early_stop_summary(sweep: NoiseSweep, method: str, theta: float, level: floa
 
 def gap_text(gap: float, theta: float, gap_low: float, theta_low: float) -> str:
     """How far early stop's accuracy strays from the full run's (``gap`` at threshold ``theta``, ``gap_low`` at
-    ``theta_low``, largest absolute differences as fractions), in words: a zero gap is said as "identical"."""
+    ``theta_low``, largest absolute differences as fractions), in words: a gap that prints as 0.0 points is said
+    as "identical"."""
     def at(g: float, t: float) -> str:
         where = f"at θ = {t:g}"
-        return f"identical {where}" if g == 0 else f"within {100 * g:.1f} points of each other {where}"
+        # below half a printed unit is float rounding of equal counts (2.9e-08), not a gap
+        return f"identical {where}" if round(100 * g, 1) == 0 else f"within {100 * g:.1f} points of each other {where}"
     if theta_low == theta:
         return f"the two are {at(gap, theta)}"
+    if round(100 * gap, 1) == 0 and round(100 * gap_low, 1) == 0:
+        return f"the two are identical at θ = {theta:g} and at θ = {theta_low:g}"
     return f"the two are {at(gap, theta)} and {at(gap_low, theta_low)}"
+
+
+def exit_change_words(change: float, reference: float) -> str:
+    """How a change of the mean exit step (``change``, steps) compares with a ``reference`` change (steps; the
+    other noise model's): "almost no change" when at most a quarter of it, else smaller or as large."""
+    if abs(change) <= 0.25 * abs(reference) or abs(change) < 0.05:
+        return "almost no change"
+    return (f"a change of {change:+.2f} steps, " +
+            ("smaller than" if abs(change) < abs(reference) else "at least as large as") + " under the other model")
 
 
 #: How the chapter names the noise models it compares (keys of the sweeps it passes).
@@ -299,7 +314,8 @@ def model_readings(sweeps: Mapping[str, NoiseSweep], level: float = 0.20, neglig
     """Which noise model reproduces the pattern of the paper's Fig. 3g (pruned networks lose less than Weight
     Tuning), one sentence per model. A model under which no method loses more than ``negligible`` (a fraction:
     0.02 = 2 points) at ``level``, leaving aside Memristor Pruning's programming noise (the premise), cannot
-    separate the methods."""
+    separate the methods. Under programming noise only Software Pruning is compared (Memristor Pruning's flat
+    curve is the premise), and the sentence names it."""
     sentences = []
     for name, sweep in sweeps.items():
         model = MODEL_LABELS.get(name, name)
@@ -314,14 +330,16 @@ def model_readings(sweeps: Mapping[str, NoiseSweep], level: float = 0.20, neglig
         parts = []
         for kind in sweep.config.kinds:
             methods = PRUNED if kind == "read" else PRUNED[:1]
-            words = [c.word for c in compare_with_baseline(sweep, kind, level, methods)]
-            if all(w == "less than" for w in words):
-                parts.append(f"under {kind} noise the pruned network{'s' if len(words) > 1 else ''} tested lose"
-                             f"{'' if len(words) > 1 else 's'} less than Weight Tuning, the paper's pattern")
-            elif any(w == "less than" for w in words):
-                parts.append(f"under {kind} noise the paper's pattern holds for one pruned network of two")
+            wins = [label(c.method) for c in compare_with_baseline(sweep, kind, level, methods)
+                    if c.word == "less than"]
+            if len(wins) == len(methods):
+                parts.append(f"under {kind} noise {' and '.join(wins)} lose{'s' if len(wins) == 1 else ''} less than "
+                             "Weight Tuning, the paper's pattern")
+            elif wins:
+                parts.append(f"under {kind} noise the paper's pattern holds for {wins[0]} only")
             else:
-                parts.append(f"under {kind} noise no pruned network tested loses less than Weight Tuning")
+                nobody = f"{label(methods[0])} does not lose" if len(methods) == 1 else "neither pruned network loses"
+                parts.append(f"under {kind} noise {nobody} less than Weight Tuning")
         sentences.append(f"Under the {model} model, " + "; ".join(parts) + ".")
     return " ".join(sentences)
 

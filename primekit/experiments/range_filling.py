@@ -1,7 +1,7 @@
 """The mapping experiment: trained networks mapped onto the whole conductance range, against the sweep's shared
 weight scale (:func:`primekit.chip.deploy.deploy_range_filling`).
 
-Accuracies are fractions; ``weight_scale`` values are network weight per uS; noise levels are relative to each
+Accuracies are fractions; ``weight_scale`` values are network weight per µS; noise levels are relative to each
 cell's conductance. The chips use the sweep's seeds (:meth:`NoiseSweepConfig.chip_seeds`), so the random
 draws are those of the sweep and only the mapping differs.
 """
@@ -29,7 +29,7 @@ LAYERS = ("conv0", "conv1", "linear")
 @dataclass(frozen=True)
 class RangeFilling:
     """Accuracy of range-filling mappings: ``accuracy[method, kind]`` per chip ``[chips]``, and each method's
-    per-layer ``scales`` (network weight per uS), at one noise ``level``."""
+    per-layer ``scales`` (network weight per µS), at one noise ``level``."""
 
     level: float
     accuracy: Mapping[tuple[str, str], np.ndarray]

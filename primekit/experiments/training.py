@@ -1,14 +1,14 @@
 """Training and evaluation of the PRIME network, and the five methods the paper compares (Fig. 3e).
 
-========================  ===============================================  ===========
-method                    weights                                          trained
-========================  ===============================================  ===========
-``weight-tuning``         Kaiming-uniform, trainable, no mask (BPTT)       weights
-``software-pruning``      frozen ``0.01 * N(0, 6.352^2)``, keep 50 %       scores
-``memristor-pruning``     frozen, one formed chip's ``0.01 (G+ - G-)``     scores
-``random-software``       as software-pruning, mask of the initial scores  nothing
-``random-memristor``      as memristor-pruning, mask of the initial scores nothing
-========================  ===============================================  ===========
+=====================  ================================================  =======
+method                 weights                                           trained
+=====================  ================================================  =======
+``weight-tuning``      Kaiming-uniform, trainable, no mask (BPTT)        weights
+``software-pruning``   frozen ``0.01 * N(0, 6.352^2)``, keep 50 %        scores
+``memristor-pruning``  frozen, one formed chip's ``0.01 (G+ - G-)``      scores
+``random-software``    as software-pruning, mask of the initial scores   nothing
+``random-memristor``   as memristor-pruning, mask of the initial scores  nothing
+=====================  ================================================  =======
 
 Training: Adam (lr 1e-3, weight decay 5e-4), cosine annealing over the epochs, cross-entropy on the
 time-mean logits; only the parameters that require gradients change (asserted for the frozen weights).

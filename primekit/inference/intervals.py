@@ -18,19 +18,22 @@ import numpy as np
 from primekit.checks import check_integer, check_number
 from primekit.seeding import derive_seed
 
+#: Confidence level of every interval the book reports.
+LEVEL = 0.95
 #: Resamples of the paired bootstrap: the interval's ends move by about 0.1 point between seeds at n = 1,000.
 BOOTSTRAP_RESAMPLES = 20_000
 
 
 @dataclass(frozen=True)
 class Interval:
-    """An estimate and its ``level`` confidence interval, all fractions (``0.963`` is 96.3 %)."""
+    """An estimate and its ``level`` confidence interval, in the estimate's unit (an accuracy or a saving as a
+    fraction: ``0.963`` is 96.3 %)."""
 
     estimate: float
     low: float
     high: float
     n: int
-    level: float = 0.95
+    level: float = LEVEL
 
     def __str__(self) -> str:
         return f"{100 * self.estimate:.1f} % ({100 * self.level:g} % CI {100 * self.low:.1f} to {100 * self.high:.1f})"
@@ -53,7 +56,7 @@ class PairedDifference:
     only_a: int
     only_b: int
     p_value: float
-    level: float = 0.95
+    level: float = LEVEL
 
     def __str__(self) -> str:
         return (f"{100 * self.difference:+.1f} points ({100 * self.level:g} % CI {100 * self.low:+.1f} to "
@@ -69,7 +72,7 @@ def _correct(name: str, values) -> np.ndarray:
     return array.astype(bool)
 
 
-def binomial_interval(successes: int, n: int, level: float = 0.95) -> Interval:
+def binomial_interval(successes: int, n: int, level: float = LEVEL) -> Interval:
     """Wilson score interval of ``successes / n``."""
     n = check_integer("n", n, 1)
     successes = check_integer("successes", successes, 0, n)
@@ -81,10 +84,24 @@ def binomial_interval(successes: int, n: int, level: float = 0.95) -> Interval:
     return Interval(p, max(0.0, centre - half), min(1.0, centre + half), n, level)
 
 
-def accuracy_interval(correct, level: float = 0.95) -> Interval:
+def accuracy_interval(correct, level: float = LEVEL) -> Interval:
     """:func:`binomial_interval` of the per-sample results ``correct`` (bool per test sample)."""
     correct = _correct("correct", correct)
     return binomial_interval(int(correct.sum()), len(correct), level)
+
+
+def mean_interval(values, level: float = LEVEL) -> Interval:
+    """Normal-approximation interval of the mean of per-sample ``values``: ``mean +- z sd / sqrt(n)`` (``sd`` with
+    ``n - 1``), in the values' unit; e.g. the load each test sample saves, ``1 - exit_step / T`` (fractions)."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 1 or array.size < 2:
+        raise ValueError(f"values must be a 1-D array of at least 2 per-sample values, got shape {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"values holds {int((~np.isfinite(array)).sum())} NaN or infinite entries; all must be finite")
+    level = check_number("level", level, above=0, at_most=0.999999)
+    mean = float(array.mean())
+    half = NormalDist().inv_cdf(0.5 + level / 2) * float(array.std(ddof=1)) / math.sqrt(array.size)
+    return Interval(mean, mean - half, mean + half, int(array.size), level)
 
 
 def mcnemar_p_value(only_a: int, only_b: int) -> float:
@@ -97,7 +114,7 @@ def mcnemar_p_value(only_a: int, only_b: int) -> float:
     return min(1.0, 2 * tail)
 
 
-def paired_difference(correct_a, correct_b, level: float = 0.95, seed: int = 0,
+def paired_difference(correct_a, correct_b, level: float = LEVEL, seed: int = 0,
                       resamples: int = BOOTSTRAP_RESAMPLES) -> PairedDifference:
     """Accuracy of A minus B on the same test samples: paired bootstrap interval and McNemar's exact test.
 

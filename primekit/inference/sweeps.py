@@ -2,7 +2,8 @@
 
 - :func:`threshold_sweep` replays any number of thresholds on one full-T recording
   (:func:`primekit.inference.evaluate.record_outputs`): accuracy, mean exit step and the fraction of
-  timesteps saved per threshold (:class:`SweepRow`), without running the network again.
+  timesteps saved per threshold (:class:`SweepRow`), without running the network again; :func:`exits_rise`
+  and :func:`sweep_columns` read a sweep.
 - :func:`timed_sweep` runs streaming early stop (finished samples leave the batch) at each threshold and
   the full-T run through the same code, interleaved and repeated, and reports the wall time saved against
   the timesteps saved (:class:`TimedRow`); :func:`realised_fraction` summarises it in one slope.
@@ -13,6 +14,7 @@ keyed by (``read_seed``, layer, sample, step): replayed and streamed exits are i
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -60,6 +62,22 @@ def threshold_sweep(recording: Recording, thresholds: Sequence[float],
         rows.append(SweepRow(float(threshold), accuracy, result.exit_step.float().mean().item(),
                              steps_saved(result.exit_step, steps)))
     return rows
+
+
+def exits_rise(rows: Sequence[SweepRow]) -> bool:
+    """Whether the mean exit step rises with the threshold: it never falls from one threshold to the next higher
+    one and ends above where it starts (a network sure at the first step, or never sure, does not rise)."""
+    if len(rows) < 2:
+        raise ValueError(f"rows has {len(rows)} thresholds; whether exits rise needs at least 2")
+    exits = [r.mean_exit for r in sorted(rows, key=lambda r: r.threshold)]
+    return all(a <= b for a, b in itertools.pairwise(exits)) and exits[-1] > exits[0]
+
+
+def sweep_columns(rows: Sequence[SweepRow]) -> dict[str, list[float]]:
+    """A sweep as columns (lists in the rows' order): ``threshold``, ``accuracy`` and ``steps_saved``
+    (fractions), ``mean_exit`` (timesteps); e.g. the data behind a figure for the ledger."""
+    return {"threshold": [r.threshold for r in rows], "accuracy": [r.accuracy for r in rows],
+            "mean_exit": [r.mean_exit for r in rows], "steps_saved": [r.steps_saved for r in rows]}
 
 
 @dataclass(frozen=True)

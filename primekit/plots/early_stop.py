@@ -163,15 +163,15 @@ def plot_tsne_panels(embeddings: dict, labels, axes=None):
 def plot_wall_time(timed: dict, ax=None):
     """Measured wall-time saving against the timestep saving, one marker line per network
     (``{name: [TimedRow, ...]}``); on the diagonal every skipped step saves its share of time. Each point is
-    labelled with its threshold, below the line for the first network and above it for the others; the
-    legend sits under the axes."""
+    labelled with its threshold, to the right of the first network's points (clear of the dotted 70 % line
+    below them) and above-left of the others' (clear of the diagonal); the legend sits under the axes."""
     fig, ax = _figure_and_axes(ax, figsize=(4.8, 4.8))
     ax.plot([0, 100], [0, 100], color="k", linestyle="--", linewidth=1.0, label="time saved = steps saved")
     ax.plot([0, 100], [0, 70], color="0.5", linestyle=":", linewidth=1.0, label="70 % of the steps saved")
     for k, (name, rows) in enumerate(timed.items()):
         ax.plot([100 * r.steps_saved for r in rows], [100 * r.time_saved for r in rows], marker="o",
                 markersize=4, color=f"C{k}", label=name)
-        offset, align = ((5, -5), ("left", "top")) if k == 0 else ((-5, 5), ("right", "bottom"))
+        offset, align = ((7, 3), ("left", "center")) if k == 0 else ((-6, 6), ("right", "bottom"))
         for r in rows:
             ax.annotate(f"{r.threshold:g}", (100 * r.steps_saved, 100 * r.time_saved), fontsize=9, color=f"C{k}",
                         xytext=offset, textcoords="offset points", ha=align[0], va=align[1])

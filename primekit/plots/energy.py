@@ -10,6 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from primekit.energy.tables import ratio_text
 from primekit.plots._base import _figure_and_axes, _plain_log_ticks
 
 #: Colours of the two systems (digital, hybrid), used in every figure of the chapter.
@@ -67,6 +68,14 @@ def plot_operation_energies(energies: dict, ax=None, *, title: str | None = None
     return fig
 
 
+def _count_text(count: float) -> str:
+    """A count as a reader says it: ``34.4 million``, ``2.96 million``, ``9,058`` (not ``3.44e+07``)."""
+    for scale, word in ((1e9, "billion"), (1e6, "million")):
+        if count >= scale:
+            return f"{count / scale:.3g} {word}"
+    return f"{count:,.0f}"
+
+
 def plot_work_reduction(stages: dict, ax=None, *, unit: str = "operations per image"):
     """How much synaptic work each saving removes: one bar per stage, log axis, values written.
 
@@ -79,9 +88,10 @@ def plot_work_reduction(stages: dict, ax=None, *, unit: str = "operations per im
     fig, ax = _figure_and_axes(ax, figsize=(7.0, 0.5 * len(stages) + 1.0))
     y = np.arange(len(stages))[::-1]
     ax.barh(y, values, color=plt.get_cmap("Blues")(np.linspace(0.85, 0.45, len(values))))
+    first = next(iter(stages)).split(",")[0]      # "dense MACs, all T steps" -> "dense MACs"
     for k, (yi, value) in enumerate(zip(y, values)):
-        note = "" if k == 0 else f"  (x{values[0] / value:.3g} fewer)"
-        ax.text(value * 1.1, yi, f"{value:.3g}{note}", va="center", fontsize=VALUE_FONT_PT)
+        note = "" if k == 0 else f"  ({first} ÷ {values[0] / value:.3g})"
+        ax.text(value * 1.1, yi, f"{_count_text(value)}{note}", va="center", fontsize=VALUE_FONT_PT)
     ax.set_yticks(y, list(stages))
     ax.set_xscale("log")
     ax.set_xlim(values.min() / 3, values.max() * 40)
@@ -193,7 +203,7 @@ def plot_sensitivity(rows, ax=None, *, paper_ratio: float | None = None):
         # a hollow square around a small dot: both stay visible where a lever's ends coincide
         ax.plot(high, yi, "s", color="#CC79A7", markerfacecolor="none", markersize=9, markeredgewidth=1.6)
         ax.plot(low, yi, "o", color="#009E73", markersize=5)
-    ax.axvline(default, color="k", linewidth=1.0, label=f"our default: {default:.3g}x")
+    ax.axvline(default, color="k", linewidth=1.0, label=f"our default: {ratio_text(default)}")
     if paper_ratio is not None:
         ax.axvline(paper_ratio, color="0.4", linestyle="--", linewidth=1.0, label=f"paper: {paper_ratio:g}x")
     values = [v for r in rows for v in (r.ratio_low, r.ratio_high)] + [default] + ([paper_ratio] if paper_ratio else [])

@@ -47,7 +47,7 @@ def plot_events_3d(events, ax=None, *, max_events: int | None = None, seed: int 
     for value, color, name in ((1, ON_COLOR, "ON"), (0, OFF_COLOR, "OFF")):
         mine = p == value
         ax.scatter(t[mine] / 1000.0, x[mine], y[mine], s=marker_size, color=color, alpha=0.6,
-                   depthshade=False, label=f"{name} ({int(mine.sum())} events)", linewidths=0)
+                   depthshade=False, label=f"{name} ({int(mine.sum()):,} events)", linewidths=0)
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("x (px)")
     ax.set_zlabel("y (px)")
@@ -128,7 +128,7 @@ def plot_saccade_path(times_ms, displacement_px, axes=None, *, schedule=None, ti
     ax_path.set_ylabel("image displacement y (px, down)")
     ax_path.invert_yaxis()
     ax_path.set_aspect("equal", adjustable="datalim")
-    ax_path.legend(loc="lower left")
+    ax_path.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0))  # above the panel: inside, it covered the path
     fig.colorbar(points, ax=ax_path, label="time (ms)", shrink=0.8)
     if title:
         ax_path.set_title(title)
@@ -183,11 +183,11 @@ def plot_pixel_crossings(times_ms, log_intensity, event_ms, event_p, threshold_o
     for value, color, name in ((1, ON_COLOR, "ON event"), (0, OFF_COLOR, "OFF event")):
         mine = event_p == value
         ax.plot(event_ms[mine], np.full(mine.sum(), tick_y), "|", color=color, markersize=12,
-                markeredgewidth=1.8, label=f"{name} ({int(mine.sum())}, by hand)")
+                markeredgewidth=1.8, label=f"{name} ({int(mine.sum()):,}, by hand)")
     if library_events is not None:
         lib_ms = _to_numpy(library_events[0]).astype(float)
         ax.plot(lib_ms, np.full(len(lib_ms), tick_y + 0.08 * span), "o", markersize=6, markerfacecolor="none",
-                markeredgecolor="0.2", label=f"primekit.data.emulator ({len(lib_ms)} events)")
+                markeredgecolor="0.2", label=f"primekit.data.emulator ({len(lib_ms):,} events)")
     ax.set_ylim(low - 0.08 * span, high + 0.3 * span)
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("log intensity (log units)")
@@ -216,7 +216,7 @@ def plot_class_counts(labels_by_split: dict, ax=None, *, n_classes: int = 10, ti
     for i, (name, labels) in enumerate(labels_by_split.items()):
         counts = np.bincount(_to_numpy(labels).astype(np.int64), minlength=n_classes)[:n_classes]
         ax.bar(classes + (i - (n_splits - 1) / 2) * width, counts, width=width, color=f"C{i % 8}",
-               label=f"{name} ({int(counts.sum())} samples)")
+               label=f"{name} ({int(counts.sum()):,} samples)")
     ax.set_xticks(classes)
     ax.set_xlabel("class (digit)")
     ax.set_ylabel("samples")

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import NullFormatter, NullLocator
 
+from primekit.experiments.inpainting_summaries import ratio_words
 from primekit.plots._base import _figure_and_axes, _plain_log_ticks, _steps, _to_numpy
 
 #: Width (in) of the chapter's figures: inside the book's 772 px text column (8 in) with room to spare.
@@ -121,7 +122,7 @@ def plot_eps_sweep(rows_by_network: Mapping[str, Sequence], timesteps: int, axes
     """Damaged-square MSE (left) and mean exit step (right) against ε, one line per network (Fig. 4b);
     dotted: the same network at full T."""
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH_IN, 3.2))
+        _fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH_IN, 3.2))
     ax_loss, ax_exit = np.asarray(axes).ravel()
     for k, (name, rows) in enumerate(rows_by_network.items()):
         stopped, full = _eps_rows(rows)
@@ -147,7 +148,7 @@ def plot_method_losses(rows_by_method: Mapping[str, Sequence], eps: float, axes=
     """Whole-image and damaged-square MSE of every method with early stop at ``eps`` and without (Fig. 4c);
     the two panels are stacked, so the methods' names and the bars' values stay readable in the text column."""
     if axes is None:
-        fig, axes = plt.subplots(2, 1, figsize=(FIGURE_WIDTH_IN, 5.4), sharex=True)
+        _fig, axes = plt.subplots(2, 1, figsize=(FIGURE_WIDTH_IN, 5.4), sharex=True)
     names = list(rows_by_method)
     x = np.arange(len(names))
     for ax, quantity in zip(np.asarray(axes).ravel(), ("whole", "damaged")):
@@ -189,7 +190,7 @@ def plot_noise_quality(sweep, method: str, quantity: str = "damaged", axes=None,
     threshold (None: no early stop); the paper's Fig. 4d and 5e."""
     kinds = sweep.config.kinds
     if axes is None:
-        fig, axes = plt.subplots(1, len(kinds), figsize=(FIGURE_WIDTH_IN, 3.2), sharey=True, squeeze=False)
+        _fig, axes = plt.subplots(1, len(kinds), figsize=(FIGURE_WIDTH_IN, 3.2), sharey=True, squeeze=False)
     axes = np.asarray(axes).ravel()
     scale = 100.0 if quantity == "accuracy" else 1.0
     levels = 100 * np.asarray(sweep.config.levels)
@@ -221,11 +222,12 @@ def plot_vae_energy(rows_by_case: Mapping[str, Sequence], ax=None, *, paper_rati
     for k, (name, rows) in enumerate(rows_by_case.items()):
         stopped, full = _eps_rows(rows)
         ax.plot([r.eps for r in stopped], [r.hybrid_pj / 1e3 for r in stopped], marker="o", color=f"C{k}",
-                label=f"hybrid, {name}\n({full.ratio:.1f}x less at full T)")
+                label=f"hybrid, {name}\n({ratio_words(full.ratio)} at full T)")
         ax.axhline(full.hybrid_pj / 1e3, color=f"C{k}", linestyle=":", linewidth=1.0)
     _eps_axis(ax, [r.eps for r in stopped])
     ax.set_yscale("log")
-    ax.set_ylabel("energy per image (nJ)")
+    _plain_log_ticks(ax.yaxis)
+    ax.set_ylabel("energy per image (nJ, log scale)")
     if paper_ratio is not None:
         ax.set_title(f"digital / hybrid; the paper reports up to {paper_ratio:.2f}x", fontsize=10)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))   # beside the axes, never over the lines

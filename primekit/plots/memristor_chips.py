@@ -81,7 +81,7 @@ def plot_chip_offsets(ideal, outputs_by_label: dict, ax=None, *, shown: int | No
                       title: str | None = None):
     """Every output's time-mean on several chips minus its noise-free value, in % of the typical output.
 
-    The typical output is the mean |ideal|; an output's offset is what averaging over time leaves of the
+    The typical output is the mean ``|ideal|``; an output's offset is what averaging over time leaves of the
     chip's error (programming noise). One marker per output and chip; ``shown`` (an output index, optional)
     is shaded, e.g. the output drawn over time by :func:`plot_chip_outputs`.
 

@@ -97,9 +97,9 @@ def plot_crossbar_schematic(voltages, g_plus, g_minus, ax=None, *, vmax: float |
 
     Args:
         voltages: row voltages, shape ``[rows]`` (V).
-        g_plus, g_minus: conductances, shape ``[rows, pairs]`` (uS).
+        g_plus, g_minus: conductances, shape ``[rows, pairs]`` (µS).
         ax: axes to draw into; a new figure when None.
-        vmax: top of the colour scale (uS); the largest conductance when None.
+        vmax: top of the colour scale (µS); the largest conductance when None.
 
     Returns:
         The matplotlib Figure.
@@ -148,7 +148,7 @@ def plot_crossbar_schematic(voltages, g_plus, g_minus, ax=None, *, vmax: float |
 
 def plot_conductance_map(g, ax=None, *, title: str | None = None, label: str = "conductance (µS)",
                          vmin: float | None = None, vmax: float | None = None):
-    """Heatmap of an array of cell conductances, ``[rows, columns]`` in uS, with a colour bar.
+    """Heatmap of an array of cell conductances, ``[rows, columns]`` in µS, with a colour bar.
 
     Returns:
         The matplotlib Figure.
@@ -206,7 +206,7 @@ def plot_pair_histograms(before, after, config, axes=None, *, bins: int = 80):
     a logarithmic axis so that the tall RESET peak and the kept pairs are both visible.
 
     Args:
-        before, after: :class:`primekit.chip.memristor.Pairs` (uS), e.g. a formed array and the same array
+        before, after: :class:`primekit.chip.memristor.Pairs` (µS), e.g. a formed array and the same array
             after :func:`primekit.chip.memristor.reset_pruned`.
         config: the :class:`primekit.chip.memristor.MemristorConfig` (for ``weight_scale`` and the range).
         axes: a 2 x 2 array of axes; a new figure when None.
@@ -254,7 +254,7 @@ def plot_mean_vs_spread(cycles, ax=None, *, title: str | None = None):
     """Each cell's mean conductance against its std over re-programming cycles (one dot per cell).
 
     Args:
-        cycles: conductances ``[n_cycles, n_cells]`` (uS), e.g. from
+        cycles: conductances ``[n_cycles, n_cells]`` (µS), e.g. from
             :func:`primekit.chip.memristor.reprogram_cycles`.
         ax: axes to draw into; a new figure when None.
         title: optional title.
@@ -285,7 +285,7 @@ def plot_read_traces(traces, ax=None, *, xlabel: str = "read number (reads)", yl
     Lines are coloured by each cell's mean (dark: low, light: high) and rasterised in vector output.
 
     Args:
-        traces: ``[n_reads, n_cells]`` (uS); reads are numbered from 1.
+        traces: ``[n_reads, n_cells]`` (µS); reads are numbered from 1.
         ax: axes to draw into; a new figure when None.
         xlabel, ylabel: axis labels with units (use "programming cycle (cycles)" for cycles).
         title: optional title.

@@ -30,7 +30,7 @@ def plot_pair_joint(before, after, config, axes=None, *, marker_size: float = 14
     dashed diagonal ``G+ = G-`` holds the pairs of weight zero. Both panels span the device range.
 
     Args:
-        before, after: :class:`primekit.chip.memristor.Pairs` (uS) of the same pairs, e.g. formed and after
+        before, after: :class:`primekit.chip.memristor.Pairs` (µS) of the same pairs, e.g. formed and after
             :func:`primekit.chip.memristor.reset_pruned`; any shape (flattened).
         config: the :class:`primekit.chip.memristor.MemristorConfig` (for the device range).
         axes: two axes; a new figure when None.
@@ -83,11 +83,11 @@ def plot_conductance_mixture(values, fit, ax=None, *, edges=None, bins: int = 80
     a solid line. A single component is drawn once, solid.
 
     Args:
-        values: the fitted values (uS), any shape (flattened).
+        values: the fitted values (µS), any shape (flattened).
         fit: the mixture, e.g. a :class:`primekit.experiments.conductance_mixture.MixtureFit` (anything with
             ``means``, ``stds``, ``weights``, ``components`` and ``expected_counts(edges)``).
         ax: axes to draw into; a new figure when None.
-        edges: bin edges (uS); ``bins`` equal bins over the values' range when None.
+        edges: bin edges (µS); ``bins`` equal bins over the values' range when None.
         bins: number of bins when ``edges`` is None.
         what: what the values are, for the legend ("cells").
         title: optional title.
@@ -113,7 +113,7 @@ def plot_conductance_mixture(values, fit, ax=None, *, edges=None, bins: int = 80
     if fit.components > 1:  # dashed on top of the sum, which they follow wherever the others are negligible
         for k, component in enumerate(expected):
             ax.stairs(component, edges, color=f"C{k + 1}", linestyle="--", linewidth=1.6, zorder=4,
-                      label=f"{fit.means[k]:.2f} µS, std {fit.stds[k]:.2f} ({fit.weights[k]:.0%})")
+                      label=f"{fit.means[k]:.2f} µS, std {fit.stds[k]:.2f} ({100 * fit.weights[k]:.0f} %)")
     ax.set_yscale("log")
     bottom = 0.5
     top_data = max(float(counts.max()), float(expected.sum(axis=0).max()), 1.0)
@@ -121,7 +121,7 @@ def plot_conductance_mixture(values, fit, ax=None, *, edges=None, bins: int = 80
     ax.set_xlim(edges[0], edges[-1])
     ax.set_xlabel("cell conductance (µS)")
     ax.set_ylabel(f"{what} per bin")
-    ax.legend(loc="upper right", fontsize=9, title=f"Gaussian mixture, BIC: {fit.components}", title_fontsize=9)
+    ax.legend(loc="upper right", fontsize=9, title=f"BIC chose {fit.components} component" + ("s" if fit.components > 1 else ""), title_fontsize=9)
     if title:
         ax.set_title(title)
     return fig

@@ -191,7 +191,7 @@ def plot_early_stop_panels(sweep, method: str, *, kinds: Sequence[str] = ("progr
 
 
 def plot_layer_noise(anatomy: Mapping[str, Sequence], axes=None):
-    """Per layer and method: kept weight spread (uS), weight noise and current noise per unit cell noise,
+    """Per layer and method: kept weight spread (µS), weight noise and current noise per unit cell noise,
     one panel each, stacked.
 
     Args:

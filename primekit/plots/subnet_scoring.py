@@ -68,7 +68,8 @@ def plot_mask_training(losses, magnitudes, masks, axes=None, *, reference=None,
     ax_mask.imshow(masks[:, order].T, aspect="auto", cmap="Greys", vmin=0, vmax=1.6, interpolation="nearest",
                    extent=(-0.5, steps[-1] + 0.5, n - 0.5, -0.5))
     if reference is not None:
-        ax_mask.axhline(int(reference.sum()) - 0.5, color="C3", linewidth=1.2)
+        # a true red: the style cycle's C3 (vermillion) reads as orange beside C1 in the panel above
+        ax_mask.axhline(int(reference.sum()) - 0.5, color="#d62728", linewidth=1.4)
         ax_mask.set_ylabel("weight (planted subnet above the red line)")
     else:
         ax_mask.set_ylabel("weight (index)")

@@ -2,15 +2,15 @@
 
 Architecture (the authors' ``Classification`` code), for input frames ``[B, 2, 34, 34]`` per step:
 
-========================  =====================================  =============
-layer                     spec                                   output
-========================  =====================================  =============
+========================  ======================================  =================================
+layer                     spec                                    output
+========================  ======================================  =================================
 subnet conv ``conv0``     2 -> 12, kernel 5, stride 1, padding 1  12 x 32 x 32, LIF (threshold 0.2)
-average pool              2 x 2                                  12 x 16 x 16
+average pool              2 x 2                                   12 x 16 x 16
 subnet conv ``conv1``     12 -> 64, kernel 5, stride 1, no pad    64 x 12 x 12, LIF (threshold 0.2)
-average pool, flatten     2 x 2                                  2304
-subnet linear ``linear``  2304 -> 10                             non-spiking integrator
-========================  =====================================  =============
+average pool, flatten     2 x 2                                   2304
+subnet linear ``linear``  2304 -> 10                              non-spiking integrator
+========================  ======================================  =================================
 
 LIF neurons: decay 0.8, LeakyReLU(0.1), hard reset, rectangle surrogate; the logits are the mean over
 time of the output integrator's membrane. No layer has a bias.

@@ -4,17 +4,17 @@ Architecture (the authors' ``Pruning_FSVAE``), for a damaged digit ``[B, 1, 32, 
 step; every spiking layer is map (+ bias) -> tdBN (:mod:`primekit.snn.tdbn`) -> LIF
 (:data:`~primekit.snn.neurons.VAE_LIF`: ``u = 0.25 u_prev (1 - o_prev) + x``, threshold 0.2):
 
-===============  ===========================================  ==================  =========
-layer            map                                          output              weights
-===============  ===========================================  ==================  =========
-``enc0..enc2``   conv k3 s2 p1, 1 -> 32 -> 32 -> 32           32x16x16 ... 32x4x4  pruned
-``enc_linear``   flatten 512 -> linear 128                    128 spikes (e_t)    pruned
-``posterior``    MLP 256 -> 256 -> 512 -> 128 k on [e_t, z_{t-1}]  128 k spikes    trained
-``prior``        MLP 128 -> 256 -> 512 -> 128 k on z_{t-1}    128 k spikes        trained
-``dec_linear``   linear 128 -> 512, viewed 32x4x4             spikes              pruned
-``dec0..dec2``   transposed conv k3 s2 p1 op1, 32 -> 32       8x8, 16x16, 32x32   pruned
-``out``          transposed conv 32 -> 1, k3 s1 p1, no tdBN   membrane V_t        pruned
-===============  ===========================================  ==================  =========
+==============  ================================================  ===================  =======
+layer           map                                               output               weights
+==============  ================================================  ===================  =======
+``enc0..enc2``  conv k3 s2 p1, 1 -> 32 -> 32 -> 32                32x16x16 ... 32x4x4  pruned
+``enc_linear``  flatten 512 -> linear 128                         128 spikes (e_t)     pruned
+``posterior``   MLP 256 -> 256 -> 512 -> 128 k on [e_t, z_{t-1}]  128 k spikes         trained
+``prior``       MLP 128 -> 256 -> 512 -> 128 k on z_{t-1}         128 k spikes         trained
+``dec_linear``  linear 128 -> 512, viewed 32x4x4                  spikes               pruned
+``dec0..dec2``  transposed conv k3 s2 p1 op1, 32 -> 32            8x8, 16x16, 32x32    pruned
+``out``         transposed conv 32 -> 1, k3 s1 p1, no tdBN        membrane V_t         pruned
+==============  ================================================  ===================  =======
 
 ``z_t`` (128 latent spikes) takes, for every channel, one of its ``k = 20`` posterior sub-neurons chosen
 uniformly at random; the draw is keyed by (run seed, this model's ``sample_stream``, sample, step) through

@@ -143,7 +143,7 @@ class GaussianWeights(FrozenWeights):
 
     Args:
         shape: weight shape.
-        std: standard deviation before scaling (PRIME: 6.352, read as uS of ``G+ - G-``).
+        std: standard deviation before scaling (PRIME: 6.352, read as µS of ``G+ - G-``).
         scale: multiplier (PRIME: 0.01).
         seed: the draw's seed.
     """
