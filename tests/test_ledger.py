@@ -141,7 +141,8 @@ def test_the_ledger_table_marks_rows_without_a_record(book):
     entries = run.load_entries("tiny")
     table = run.ledger_table(entries, links=False)
     assert len(table.rows) == len(ROWS) and set(table.column("ours")) == {"not measured"}
-    assert table.column("why, and where")[0] == "Early-stop inference"
+    assert table.column("why, and where")[0] == "Early stop"
+    assert run.ledger_table(entries).column("why, and where")[0] == "{doc}`Early stop <early_stop>`"
 
 
 def test_figure_keys_accept_the_usual_spellings():

@@ -19,9 +19,9 @@ from primekit.progress import progress
 from primekit.tables import Table
 
 #: How the ledger names each chapter notebook in its "where" column.
-CHAPTER_TITLES = {"early_stop": "Early-stop inference", "energy": "Energy projection",
-                  "inpainting": "Image inpainting", "memristor_noise": "Memristor noise",
-                  "noise_robustness": "Noise robustness", "subnet_scoring": "Subnet scoring"}
+CHAPTER_TITLES = {"early_stop": "Early stop", "energy": "Energy", "inpainting": "Inpainting",
+                  "memristor_noise": "Memristor noise", "noise_robustness": "Noise robustness",
+                  "subnet_scoring": "Subnet scoring"}
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,8 @@ def ledger_table(entries: Sequence[LedgerEntry], *, links: bool = True) -> Table
     explains it (with the modelling choice behind any status other than "reproduced")."""
     rows = []
     for e in entries:
-        where = f"{{doc}}`{e.row.notebook}`" if links else CHAPTER_TITLES.get(e.row.notebook, e.row.notebook)
+        title = CHAPTER_TITLES.get(e.row.notebook, e.row.notebook)
+        where = f"{{doc}}`{title} <{e.row.notebook}>`" if links else title
         why = "" if e.verdict is None or e.verdict.status == "reproduced" else f"{e.row.why_differs}; "
         rows.append((e.row.label, e.row.paper, ours_text(e), status_text(e), why + where))
     return Table.of(("paper", "the paper says", "ours", "status", "why, and where"), rows)
