@@ -54,3 +54,15 @@ def isolated_environment(tmp_path, monkeypatch):
 def data_root(isolated_environment):
     """The temporary data root of the current test."""
     return isolated_environment
+
+
+@pytest.fixture
+def book_style():
+    """The book's figure style for one test, and every figure closed after it (the plot tests use it)."""
+    import matplotlib.pyplot as plt
+
+    from primekit import plots
+
+    with plt.style.context(plots.STYLE_PATH):
+        yield
+    plt.close("all")

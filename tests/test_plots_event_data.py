@@ -6,7 +6,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -17,12 +16,7 @@ from primekit.data.frames import FrameSpec, to_frames
 from primekit.pages import COLUMN_PX, MIN_FONT_PT
 from primekit.plots.render import figure_png, smallest_font_pt
 
-
-@pytest.fixture(autouse=True)
-def style_and_close():
-    with plt.style.context(plots.STYLE_PATH):
-        yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("book_style")
 
 
 @pytest.fixture

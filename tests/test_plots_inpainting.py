@@ -6,20 +6,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 from primekit import plots
 from primekit.experiments.inpainting_runs import Quality, VAEEnergyRow
 
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    # the book's style (its constrained layout keeps legends beside the axes inside the figure), for these tests only
-    with plt.style.context(plots.STYLE_PATH):
-        yield
-    plt.close("all")
+# the book's style (its constrained layout keeps legends beside the axes inside the figure), for these tests only
+pytestmark = pytest.mark.usefixtures("book_style")
 
 
 ROWS = [Quality(0.5, 0.2, 0.6, 5.0, 0.9, 12.0), Quality(2.0, 0.25, 0.7, 4.5, 0.85, 6.0),
