@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import os
 import pkgutil
 import re
@@ -210,3 +211,18 @@ def test_api_pages_read_primekit_docstrings_as_written(built_book):
     fields = re.findall(r"<strong>(\w+)</strong>", chip)
     assert {"g_min_us", "g_max_us"} <= set(fields)  # documented together as "g_min_us, g_max_us: ..."
 
+
+
+def test_reproduce_writes_fig_3b_from_the_tiny_build(built_book, tmp_path):
+    # the tiny build's chapters recorded their results; reproduce copies 3b's figure and data, running nothing
+    env = dict(_ENV_AT_IMPORT, PRIMEKIT_PROFILE="tiny", PRIMEKIT_LOG="warning", PRIMEKIT_PROGRESS="summary")
+    out = tmp_path / "figures"
+    result = subprocess.run([sys.executable, "-m", "primekit", "reproduce", "--profile", "tiny", "--only", "3b",
+                             "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sorted(p.name for p in out.iterdir()) == ["3b.json", "3b.png", "3b.svg"]
+    record = json.loads((out / "3b.json").read_text())
+    assert record["key"] == "3b" and record["meta"]["profile"] == "tiny" and record["data"]
+    assert (out / "3b.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    status = next(line for line in result.stdout.splitlines() if line.startswith("Fig. 3b"))
+    assert any(word in status for word in ("same pattern", "differs", "reproduced")), status
