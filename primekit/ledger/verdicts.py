@@ -24,6 +24,9 @@ REPRODUCED, SAME, DIFFERS, OFFLINE = "reproduced", "same pattern", "differs", "n
 #: What "close" means for a loss or an Inception Score: a relative difference of at most this, or the statistical
 #: resolution of the comparison if that is larger (a paired interval can resolve differences far below it).
 RELATIVE_MARGIN = 0.05
+#: What "close" means for two accuracies: at most this many points apart (as a fraction), or the statistical
+#: resolution of the paired comparison if that is larger.
+ACCURACY_MARGIN = 0.02
 STATUSES = (REPRODUCED, SAME, DIFFERS, OFFLINE)
 
 
@@ -121,11 +124,12 @@ def _cycles(v):
 
 
 def _sweep(v):
-    ok = bool(v["exits_rise"]) and v["hardware_gap"] >= -v["tolerance"]  # a chip better than software is close too
+    margin = max(v["tolerance"], ACCURACY_MARGIN)
+    ok = bool(v["exits_rise"]) and v["hardware_gap"] >= -margin  # a chip better than software is close too
     ours = (f"mean exit {'rises' if v['exits_rise'] else 'does not rise'} with θ; hardware "
             f"{100 * v['hardware_gap']:+.1f} points from software at θ = 0.8")
     return Verdict(SAME if ok else DIFFERS, ours, "same pattern if the mean exit rises with θ and the chip is at most "
-                   f"{100 * v['tolerance']:.0f} points below software")
+                   f"{_points_margin(v)} below software")
 
 
 def _tsne(v):
@@ -141,15 +145,22 @@ def _confusion(v):
                    "same pattern if the accuracy at full T is at least that at the lowest θ")
 
 
+def _points_margin(v) -> str:
+    margin = max(v["tolerance"], ACCURACY_MARGIN)
+    return (f"{100 * margin:.1f} points ({100 * ACCURACY_MARGIN:.0f} points, or the statistical resolution if "
+            "larger)")
+
+
 def _methods(v):
     wt = v["weight_tuning"]
-    pruned_close = max(wt - v["software_pruning"], wt - v["memristor_pruning"]) <= v["tolerance"]
-    random_low = v["random_best"] <= v["chance"] + v["tolerance"]
+    margin = max(v["tolerance"], ACCURACY_MARGIN)
+    pruned_close = max(wt - v["software_pruning"], wt - v["memristor_pruning"]) <= margin
+    random_low = v["random_best"] <= v["chance"] + margin
     ours = (f"WT {_pct(wt)}, SP {_pct(v['software_pruning'])}, MP {_pct(v['memristor_pruning'])}, "
             f"best untrained {_pct(v['random_best'])}")
     return Verdict(SAME if pruned_close and random_low else DIFFERS, ours,
-                   f"same pattern if both pruned networks are within {100 * v['tolerance']:.0f} points of WT and "
-                   "the untrained ones near chance")
+                   f"same pattern if both pruned networks are within {_points_margin(v)} of WT and the untrained "
+                   "ones as close to chance")
 
 
 def _hybrid_below(v):
@@ -175,7 +186,8 @@ def _within(key: str, what: str, relative: bool):
             return Verdict(SAME if ok else DIFFERS, f"{what} at most {_pct(v[key])}",
                            f"same pattern if the {what} is at most {_margin_words(v)}")
         ok = v[key] <= v["tolerance"]
-        return Verdict(SAME if ok else DIFFERS, f"{what} at most {100 * v[key]:.1f} points",
+        shown = "none" if round(100 * v[key], 1) == 0 else f"at most {100 * v[key]:.1f} points"
+        return Verdict(SAME if ok else DIFFERS, f"{what}: {shown}",
                        f"same pattern if the {what} is at most {100 * v['tolerance']:.1f} points (the chip-to-chip "
                        "resolution)")
     return decide
