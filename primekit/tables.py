@@ -28,6 +28,16 @@ def mean_spread(mean: float, spread: float) -> str:
     return f"{percent(mean)} ± {100 * spread:.1f}"
 
 
+#: A cell of more than this many characters, mostly letters, is prose: it may wrap (numbers never do).
+PROSE_CHARS = 24
+_PROSE_CLASS = ' class="prose"'
+
+
+def _is_prose(cell: str) -> bool:
+    letters = sum(c.isalpha() for c in cell)
+    return len(cell) > PROSE_CHARS and letters > len(cell) / 2
+
+
 def _html_cell(cell: str) -> str:
     if len(cell) >= 2 and cell.startswith("`") and cell.endswith("`"):
         return f"<code>{html.escape(cell[1:-1])}</code>"
@@ -71,7 +81,7 @@ class Table:
     def html(self) -> str:
         """An HTML table (cells escaped; backticked cells as ``<code>``)."""
         def cells(row, tag):
-            return "".join(f"<{tag}>{_html_cell(c)}</{tag}>" for c in row)
+            return "".join(f"<{tag}{_PROSE_CLASS if _is_prose(c) else ''}>{_html_cell(c)}</{tag}>" for c in row)
         body = "".join(f"<tr>{cells(row, 'td')}</tr>" for row in self.rows)
         # the class lets the book's stylesheet keep numbers on one line and scroll a table too wide for the column
         return (f'<div class="primekit-table"><table><thead><tr>{cells(self.header, "th")}</tr></thead>'

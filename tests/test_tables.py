@@ -31,3 +31,10 @@ def test_rows_must_match_the_header():
         Table.of((), [])
     with pytest.raises(ValueError, match="name='c' is not a column"):
         Table.of(("a",), [(1,)]).column("c")
+
+
+def test_prose_cells_may_wrap_and_numbers_may_not():
+    table = Table.of(("value", "source"), [("96.0 % ± 0.1 (95 % CI 95.2 to 96.8)", "Horowitz 2014, scaled to 40 nm")])
+    cells = table.html().split("<td")
+    assert cells[1].startswith(">96.0")                  # a long number stays nowrap (no class)
+    assert cells[2].startswith(' class="prose">Horowitz')
