@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -166,7 +165,7 @@ chapter.record("3f", {"hybrid_below_at_every_threshold": True}, data={"ratio": [
 """
 
 
-def test_reproduce_runs_a_missing_chapter_and_writes_its_figure_and_data(book, tmp_path, monkeypatch):
+def test_reproduce_runs_a_missing_chapter_and_writes_its_figure_and_data(book, tmp_path, monkeypatch, capsys):
     _notebook(book / "energy.ipynb", RECORDING_CHAPTER)
     monkeypatch.setenv("PRIMEKIT_DATA", str(tmp_path / "data"))
     out = tmp_path / "out"
@@ -178,7 +177,9 @@ def test_reproduce_runs_a_missing_chapter_and_writes_its_figure_and_data(book, t
     # the command line prints the same
     from primekit.__main__ import main
     assert main(["reproduce", "--profile", "tiny", "--only", "3f", "--out", str(out)]) == 0
-    assert sys.modules["primekit.ledger.reproduce"] is reproduce
+    printed = capsys.readouterr().out
+    assert "Fig. 3f" in printed and "same pattern" in printed and f"are in {out.resolve()}" in printed
+    assert main(["reproduce", "--profile", "tiny", "--only", "fig9"]) == 2          # an unknown row is refused
 
 
 def _prose_digits(markdown: str) -> list[str]:
